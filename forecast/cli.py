@@ -1,0 +1,174 @@
+"""The ``forecast`` command. Thin: parses arguments and calls the library."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from pathlib import Path
+
+from .problems import InputError
+
+DEFAULT_ELECTION = "polls/mx2018"
+EXIT_INPUT = 2
+EXIT_NOT_CONVERGED = 3
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date YYYY-MM-DD") from None
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="forecast", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("election_dir", nargs="?", default=DEFAULT_ELECTION,
+                       help=f"election folder (default {DEFAULT_ELECTION})")
+        p.add_argument("--out", default="reports", help="output folder (default reports/)")
+        p.add_argument("--seed", type=int, default=20180701, help="random seed")
+        p.add_argument("--model", default=None, help="model spec TOML (default "
+                       "models/president.toml)")
+        p.add_argument("--draws", type=int, default=None, help="draws per chain (override)")
+        p.add_argument("--tune", type=int, default=None, help="tuning steps per chain (override)")
+        p.add_argument("--chains", type=int, default=None, help="chains (override)")
+
+    run = sub.add_parser("run", help="fit, simulate and write the report")
+    common(run)
+    run.add_argument("--as-of", type=_date, default=None,
+                     help="use only polls whose fieldwork ended by this date")
+    run.add_argument("--strict", action="store_true",
+                     help="exit non-zero (3) when the fit fails its convergence checks")
+
+    tl = sub.add_parser("timeline", help="fit as of a series of dates; store P(win) over time")
+    common(tl)
+    tl.add_argument("--every", type=int, default=7, help="days between as-of dates")
+    tl.add_argument("--start", type=_date, default=None)
+    tl.add_argument("--end", type=_date, default=None)
+    tl.add_argument("--dates", type=_date, nargs="*", default=None, help="explicit dates")
+
+    rep = sub.add_parser("report", help="re-simulate and re-write the report from a saved fit")
+    rep.add_argument("--fit", default="reports/fit.nc", help="saved fit (netCDF)")
+    rep.add_argument("--out", default="reports")
+    rep.add_argument("--seed", type=int, default=20180701)
+    rep.add_argument("--election-dir", default=None)
+
+    val = sub.add_parser("validate", help="check an election's definition and poll file")
+    val.add_argument("election_dir", nargs="?", default=DEFAULT_ELECTION)
+
+    seats = sub.add_parser("seats", help="seat allocation under the electoral law")
+    seats.add_argument("seats_args", nargs=argparse.REMAINDER)
+    return parser
+
+
+def _overrides(args: argparse.Namespace) -> dict:
+    return {k: v for k, v in (("draws", args.draws), ("tune", args.tune),
+                              ("chains", args.chains)) if v is not None}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``forecast`` command; returns the exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:2] == ["seats", "allocate"]:
+        from .seats.allocate_cli import main as allocate_main
+
+        return allocate_main(argv[2:])
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "validate":
+            return _validate(args)
+        if args.command == "run":
+            return _run(args)
+        if args.command == "timeline":
+            return _timeline(args)
+        if args.command == "report":
+            from .pipeline import rereport
+
+            summary = rereport(args.fit, args.out, seed=args.seed,
+                               election_dir=args.election_dir)
+            print(f"report written to {Path(args.out) / 'index.html'} (as of {summary['as_of']})")
+            return 0
+        if args.command == "seats":
+            print("usage: forecast seats allocate --chamber deputies|senate --votes FILE",
+                  file=sys.stderr)
+            return EXIT_INPUT
+    except InputError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        errors = sum(p.severity == "error" for p in exc.problems)
+        print(f"forecast: {errors} error(s) in the input; nothing was written", file=sys.stderr)
+        return EXIT_INPUT
+    return 0
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from .pipeline import load_inputs
+
+    inputs = load_inputs(args.election_dir)
+    for w in inputs.polls.warnings:
+        print(w, file=sys.stderr)
+    print(f"{inputs.polls.path}: {len(inputs.polls)} polls OK "
+          f"({len(inputs.polls.warnings)} warning(s))")
+    return 0
+
+
+def _print_summary(summary: dict) -> None:
+    print(f"\n{summary['election']} — forecast as of {summary['as_of']} "
+          f"({summary['polls_used']} polls)")
+    print(f"{'candidate':<14}{'P(win)':>8}{'total q05':>11}{'q50':>8}{'q95':>8}"
+          f"{'valid q50':>11}")
+    for key, c in sorted(summary["candidates"].items(), key=lambda kv: -kv[1]["p_win"]):
+        st = c["share_total"]
+        print(f"{key:<14}{c['p_win']:>8.1%}{st['q05']:>11.1%}{st['q50']:>8.1%}{st['q95']:>8.1%}"
+              f"{c['share_valid']['q50']:>11.1%}")
+    print(f"P(winner under a third of the total vote): {summary['p_winner_under_third']:.1%}")
+
+
+def _report_diagnostics(diagnostics) -> None:
+    print(diagnostics.describe())
+    if not diagnostics.converged:
+        print("\n" + "!" * 72 + "\nWARNING: THE MODEL DID NOT CONVERGE — the forecast below is "
+              "not reliable.\n" + "\n".join(diagnostics.problems) + "\n" + "!" * 72,
+              file=sys.stderr)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from .pipeline import run
+
+    result, summary = run(args.election_dir, as_of=args.as_of, out_dir=args.out, seed=args.seed,
+                          model_file=args.model, spec_changes=_overrides(args))
+    n_warn = len(summary["poll_warnings"])
+    if n_warn:
+        print(f"{n_warn} poll-file warning(s) (treatments applied; see the report):",
+              file=sys.stderr)
+        for w in summary["poll_warnings"][:5]:
+            print(f"  {w}", file=sys.stderr)
+        if n_warn > 5:
+            print(f"  ... and {n_warn - 5} more", file=sys.stderr)
+    _report_diagnostics(result.diagnostics)
+    _print_summary(summary)
+    print(f"\nreport: {Path(args.out) / 'index.html'}")
+    if args.strict and not result.diagnostics.converged:
+        return EXIT_NOT_CONVERGED
+    return 0
+
+
+def _timeline(args: argparse.Namespace) -> int:
+    from .pipeline import load_inputs, timeline, weekly_dates
+
+    inputs = load_inputs(args.election_dir, args.model)
+    dates = args.dates or weekly_dates(inputs.polls, inputs.election, every_days=args.every,
+                                       start=args.start, end=args.end)
+    frame = timeline(args.election_dir, dates, out_dir=args.out, seed=args.seed,
+                     model_file=args.model, spec_changes=_overrides(args))
+    wide = frame.pivot(index="as_of", columns="candidate", values="p_win")
+    print(wide.to_string(float_format=lambda x: f"{x:.3f}"))
+    print(f"timeline written to {Path(args.out) / 'timeline.csv'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,292 @@
+"""Read an election definition (``election.toml``): day, candidates, windows, coalitions.
+
+Nothing about a particular election lives in code: a new election is a new folder with its own
+``election.toml`` and poll file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .problems import InputError, Problem
+
+#: Poll-file columns that are not candidates.
+RESERVED_COLUMNS = (
+    "pollster", "field_start", "field_end", "published", "sample_size", "mode", "basis",
+    "partial", "other", "undecided", "source",
+)
+KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class Coalition:
+    """A party or alliance that backs candidates (``parties`` are its member parties)."""
+
+    key: str
+    name: str
+    parties: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A candidate and the window in which polls may offer them.
+
+    ``available_from``/``available_until`` bound the dates on which the candidate was in the race;
+    a candidate is on the election-day ballot when the window contains election day.
+    """
+
+    key: str
+    name: str
+    coalition: str
+    party: str
+    available_from: dt.date
+    available_until: dt.date
+    note: str = ""
+
+    def available_on(self, day: dt.date) -> bool:
+        """Whether the candidate was in the race on ``day``."""
+        return self.available_from <= day <= self.available_until
+
+
+@dataclass(frozen=True)
+class Election:
+    """An election definition, as read from ``election.toml``."""
+
+    key: str
+    name: str
+    election_day: dt.date
+    campaign_start: dt.date
+    candidates: tuple[Candidate, ...]
+    coalitions: dict[str, Coalition]
+    directory: Path
+    poll_file: str = "president.csv"
+    default_sample_size: int = 800
+    default_undecided_share: float = 0.2
+    total_tolerance: float = 2.5
+    results_file: str | None = None
+    other_options: tuple[str, ...] = ()
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def candidate_keys(self) -> list[str]:
+        """Keys of every candidate, in definition order (the model's ``candidate`` dimension)."""
+        return [c.key for c in self.candidates]
+
+    @property
+    def ballot(self) -> list[str]:
+        """Keys of the candidates on the election-day ballot."""
+        return [c.key for c in self.candidates if c.available_on(self.election_day)]
+
+    def candidate(self, key: str) -> Candidate:
+        """The candidate with this key."""
+        for c in self.candidates:
+            if c.key == key:
+                return c
+        raise KeyError(key)
+
+    @property
+    def poll_path(self) -> Path:
+        """Path of the presidential poll file."""
+        return self.directory / self.poll_file
+
+
+def _line_of(text: str, pattern: str, occurrence: int = 0) -> int:
+    """1-based line of the ``occurrence``-th line matching ``pattern`` (0 when absent)."""
+    hits = [i + 1 for i, line in enumerate(text.splitlines()) if re.search(pattern, line)]
+    return hits[occurrence] if occurrence < len(hits) else 0
+
+
+def _as_date(value: object) -> dt.date | None:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
+
+
+def load_election(directory: str | Path) -> Election:
+    """Read ``election.toml`` from an election folder.
+
+    Parameters
+    ----------
+    directory
+        Folder holding ``election.toml`` (and the poll files it names).
+
+    Returns
+    -------
+    Election
+
+    Raises
+    ------
+    InputError
+        With every problem found, each naming file, line and key.
+    """
+    directory = Path(directory)
+    path = directory / "election.toml"
+    shown = str(path)
+    if not path.is_file():
+        raise InputError([Problem(shown, 0, "", "no election definition: expected election.toml")])
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise InputError([Problem(shown, line, "", "not UTF-8 text: save the file as UTF-8")]) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        match = re.search(r"line (\d+)", str(exc))
+        line = int(match.group(1)) if match else 0
+        raise InputError([Problem(shown, line, "", f"not valid TOML: {exc}")]) from None
+
+    problems: list[Problem] = []
+
+    def need_date(table: dict, key: str, line: int) -> dt.date | None:
+        if key not in table:
+            problems.append(Problem(shown, line, key, "missing; expected a date YYYY-MM-DD"))
+            return None
+        value = _as_date(table[key])
+        if value is None:
+            problems.append(
+                Problem(shown, line, key, f"{table[key]!r} is not a date; expected YYYY-MM-DD")
+            )
+        return value
+
+    def top_line(key: str) -> int:
+        return _line_of(text, rf"^\s*{re.escape(key)}\s*=")
+
+    election_day = need_date(data, "election_day", top_line("election_day"))
+    campaign_start = need_date(data, "campaign_start", top_line("campaign_start"))
+    if election_day and campaign_start and campaign_start > election_day:
+        problems.append(Problem(shown, top_line("campaign_start"), "campaign_start",
+                                "campaign_start is after election_day"))
+    key = data.get("key", directory.name)
+    name = data.get("name", key)
+    if not isinstance(key, str) or not KEY_PATTERN.match(key):
+        problems.append(Problem(shown, top_line("key"), "key",
+                                f"{key!r}: expected a lowercase key like 'mx2018'"))
+
+    coalitions: dict[str, Coalition] = {}
+    raw_coalitions = data.get("coalitions", {})
+    if not isinstance(raw_coalitions, dict):
+        problems.append(Problem(shown, top_line("coalitions"), "coalitions",
+                                "expected a table [coalitions.<key>]"))
+        raw_coalitions = {}
+    for ckey, table in raw_coalitions.items():
+        line = _line_of(text, rf"^\s*\[coalitions\.{re.escape(ckey)}\]")
+        if not KEY_PATTERN.match(ckey):
+            problems.append(Problem(shown, line, f"coalitions.{ckey}",
+                                    "expected a lowercase key (letters, digits, _)"))
+        if not isinstance(table, dict) or not isinstance(table.get("name", ""), str):
+            problems.append(Problem(shown, line, f"coalitions.{ckey}",
+                                    "expected a table with name = \"...\" and parties = [...]"))
+            continue
+        parties = table.get("parties", [])
+        if not isinstance(parties, list) or not all(isinstance(p, str) for p in parties):
+            problems.append(Problem(shown, line, f"coalitions.{ckey}.parties",
+                                    "expected a list of party keys"))
+            parties = []
+        coalitions[ckey] = Coalition(ckey, table.get("name", ckey), tuple(parties))
+
+    candidates: list[Candidate] = []
+    raw_candidates = data.get("candidates", [])
+    if not isinstance(raw_candidates, list) or not raw_candidates:
+        problems.append(Problem(shown, 0, "candidates",
+                                "expected at least two [[candidates]] tables"))
+        raw_candidates = []
+    seen: set[str] = set()
+    for i, table in enumerate(raw_candidates):
+        line = _line_of(text, r"^\s*\[\[candidates\]\]", i)
+        if not isinstance(table, dict):
+            problems.append(Problem(shown, line, "candidates", "expected a [[candidates]] table"))
+            continue
+        ckey = table.get("key")
+        if not isinstance(ckey, str) or not KEY_PATTERN.match(ckey):
+            problems.append(Problem(shown, line, "key",
+                                    f"candidate key {ckey!r}: expected a lowercase key like 'amlo'"))
+            continue
+        if ckey in RESERVED_COLUMNS:
+            problems.append(Problem(shown, line, "key",
+                                    f"candidate key {ckey!r} is a reserved poll-file column"))
+        if ckey in seen:
+            problems.append(Problem(shown, line, "key", f"candidate key {ckey!r} appears twice"))
+        seen.add(ckey)
+        coalition = table.get("coalition")
+        if not isinstance(coalition, str) or (coalitions and coalition not in coalitions):
+            problems.append(Problem(
+                shown, line, "coalition",
+                f"candidate {ckey!r}: coalition {coalition!r} is not defined; "
+                f"expected one of {sorted(coalitions)}"))
+            coalition = str(coalition)
+        start = _as_date(table.get("available_from", campaign_start))
+        end = _as_date(table.get("available_until", election_day))
+        if start is None or end is None:
+            problems.append(Problem(shown, line, "available_from",
+                                    f"candidate {ckey!r}: window dates must be YYYY-MM-DD"))
+            continue
+        if start > end:
+            problems.append(Problem(shown, line, "available_until",
+                                    f"candidate {ckey!r}: available_until is before available_from"))
+        candidates.append(Candidate(
+            key=ckey, name=str(table.get("name", ckey)), coalition=coalition,
+            party=str(table.get("party", coalition)), available_from=start,
+            available_until=end, note=str(table.get("note", "")),
+        ))
+    if len(candidates) < 2 and raw_candidates:
+        problems.append(Problem(shown, 0, "candidates", "expected at least two candidates"))
+    if election_day and candidates and sum(c.available_on(election_day) for c in candidates) < 2:
+        problems.append(Problem(shown, 0, "candidates",
+                                "fewer than two candidates are available on election_day"))
+
+    numbers = {
+        "default_sample_size": (int, 1, 10**7),
+        "default_undecided_share": (float, 0.0, 0.95),
+        "total_tolerance": (float, 0.0, 50.0),
+    }
+    settings: dict[str, float | int] = {}
+    for nkey, (kind, low, high) in numbers.items():
+        if nkey not in data:
+            continue
+        value = data[nkey]
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if ok and kind is int and not isinstance(value, int):
+            ok = False
+        if not ok or not (low <= value <= high):
+            problems.append(Problem(shown, top_line(nkey), nkey,
+                                    f"{value!r}: expected a {kind.__name__} in [{low}, {high}]"))
+        else:
+            settings[nkey] = kind(value)
+
+    other_options = data.get("other_options", [])
+    if not isinstance(other_options, list) or not all(
+            isinstance(o, str) and KEY_PATTERN.match(o) for o in other_options):
+        problems.append(Problem(shown, top_line("other_options"), "other_options",
+                                "expected a list of lowercase column names"))
+        other_options = []
+    for o in other_options:
+        if o in seen or o in RESERVED_COLUMNS:
+            problems.append(Problem(shown, top_line("other_options"), "other_options",
+                                    f"{o!r} is already a candidate or reserved column"))
+
+    if any(p.severity == "error" for p in problems):
+        raise InputError(problems)
+    assert election_day is not None and campaign_start is not None
+    known = {"key", "name", "election_day", "campaign_start", "poll_file", "results_file",
+             "candidates", "coalitions", "other_options", *numbers}
+    return Election(
+        key=key, name=name, election_day=election_day, campaign_start=campaign_start,
+        candidates=tuple(candidates), coalitions=coalitions, directory=directory,
+        poll_file=str(data.get("poll_file", "president.csv")),
+        results_file=data.get("results_file"), other_options=tuple(other_options),
+        extra={k: v for k, v in data.items() if k not in known},
+        **settings,
+    )

@@ -1,0 +1,229 @@
+"""Fit the poll-aggregation model, check convergence, and save / load the posterior."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sys
+import tempfile
+import time
+import warnings
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import arviz as az
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from .election import Election, load_election
+from .model import ModelData, build_model, prepare
+from .polls import PollTable
+from .spec import ModelSpec
+
+#: Thresholds a fit must meet to be called converged (docs/model.md).
+MAX_RHAT = 1.01
+MIN_ESS_BULK = 400
+
+
+@dataclass
+class Diagnostics:
+    """Convergence diagnostics of one fit."""
+
+    max_rhat: float
+    divergences: int
+    min_ess_bulk: float
+    min_ess_bulk_all: float
+    mean_tree_depth: float
+    sampler: str
+    fit_seconds: float
+    compile_seconds: float
+    draws: int
+    chains: int
+    converged: bool
+    problems: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        """Plain dict (as written to ``summary.json``)."""
+        return asdict(self)
+
+    def describe(self) -> str:
+        """One-paragraph text for the terminal."""
+        state = "converged" if self.converged else "NOT CONVERGED"
+        text = (f"fit {state}: max R-hat {self.max_rhat:.4f}, divergences {self.divergences}, "
+                f"min ESS bulk (election-day shares) {self.min_ess_bulk:.0f}, "
+                f"min ESS bulk (all parameters) {self.min_ess_bulk_all:.0f}, "
+                f"mean tree depth {self.mean_tree_depth:.1f}, sampler {self.sampler}, "
+                f"{self.chains}x{self.draws} draws in {self.fit_seconds:.1f} s "
+                f"(compile {self.compile_seconds:.1f} s)")
+        if self.problems:
+            text += "\n  " + "\n  ".join(self.problems)
+        return text
+
+
+@dataclass
+class Fit:
+    """A fitted model: the posterior (an ArviZ DataTree) with what it was fitted from."""
+
+    posterior: xr.DataTree
+    election: Election
+    spec: ModelSpec
+    as_of: dt.date
+    polls: pd.DataFrame
+    diagnostics: Diagnostics
+    data: ModelData | None = None
+
+
+_PARAMETERS = ("level", "innovation", "random_walk_sd", "house_effect_sd", "house_effect_raw",
+               "mode_effect_sd", "mode_effect_raw", "log_concentration")
+
+
+def diagnose(posterior: xr.DataTree, *, sampler: str, fit_seconds: float,
+             compile_seconds: float) -> Diagnostics:
+    """Compute R-hat, ESS and divergences with ArviZ and judge convergence."""
+    names = [v for v in _PARAMETERS if v in posterior["posterior"].data_vars]
+    rhat = az.rhat(posterior, var_names=names + ["vote_share_valid"])
+    ess_all = az.ess(posterior, var_names=names, method="bulk")
+    ess_share = az.ess(posterior, var_names=["vote_share_valid"], method="bulk")
+    max_rhat = float(max(np.nanmax(rhat[v].values) for v in rhat.data_vars))
+    min_all = float(min(np.nanmin(ess_all[v].values) for v in ess_all.data_vars))
+    min_share = float(np.nanmin(ess_share["vote_share_valid"].values))
+    stats = posterior["sample_stats"]
+    div_name = "diverging" if "diverging" in stats else "divergences"
+    divergences = int(stats[div_name].values.astype(bool).sum())
+    depth_name = "depth" if "depth" in stats else "tree_depth"
+    depth = float(stats[depth_name].mean()) if depth_name in stats else float("nan")
+    post = posterior["posterior"]
+    problems = []
+    if not max_rhat <= MAX_RHAT:
+        problems.append(f"max R-hat {max_rhat:.4f} > {MAX_RHAT}")
+    if divergences:
+        problems.append(f"{divergences} divergent transition(s)")
+    if not min_share >= MIN_ESS_BULK:
+        problems.append(f"min ESS bulk of election-day shares {min_share:.0f} < {MIN_ESS_BULK}")
+    return Diagnostics(
+        max_rhat=max_rhat, divergences=divergences, min_ess_bulk=min_share,
+        min_ess_bulk_all=min_all, mean_tree_depth=depth, sampler=sampler,
+        fit_seconds=fit_seconds, compile_seconds=compile_seconds,
+        draws=int(post.sizes["draw"]), chains=int(post.sizes["chain"]),
+        converged=not problems, problems=problems)
+
+
+def fit(polls: PollTable, election: Election, spec: ModelSpec, *,
+        as_of: dt.date | None = None, seed: int = 20180701,
+        progress: bool | None = None) -> Fit:
+    """Fit the model to the polls ended by ``as_of``.
+
+    Parameters
+    ----------
+    polls, election, spec
+        Validated polls, the election definition and the model specification.
+    as_of
+        Only polls whose fieldwork ended by this date are used (default: the last poll).
+    seed
+        Seed of the sampler; the same inputs and seed give the same draws.
+    progress
+        Show the sampler's progress bar (default: only on a terminal).
+
+    Returns
+    -------
+    Fit
+        Posterior and diagnostics. A fit that fails its diagnostics is returned, not raised:
+        ``fit.diagnostics.converged`` is False and every output says so.
+    """
+    data = prepare(polls, election, spec, as_of)
+    model = build_model(data, spec)
+    if progress is None:
+        progress = sys.stderr.isatty()
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=FutureWarning)
+        warnings.simplefilter("ignore", category=UserWarning)
+        if spec.sampler == "nutpie":
+            import nutpie
+
+            compiled = nutpie.compile_pymc_model(model)
+            compile_seconds = time.perf_counter() - start
+            posterior = nutpie.sample(
+                compiled, draws=spec.draws, tune=spec.tune, chains=spec.chains,
+                cores=min(spec.chains, os.cpu_count() or 1), seed=seed, progress_bar=progress,
+                target_accept=spec.target_accept, save_warmup=False)
+        else:
+            import pymc as pm
+
+            compile_seconds = float("nan")
+            posterior = pm.sample(
+                draws=spec.draws, tune=spec.tune, chains=spec.chains,
+                cores=min(spec.chains, os.cpu_count() or 1), random_seed=seed,
+                progressbar=progress, target_accept=spec.target_accept, model=model,
+                nuts_sampler="pymc", compute_convergence_checks=False)
+    seconds = time.perf_counter() - start
+    diagnostics = diagnose(posterior, sampler=spec.sampler, fit_seconds=seconds,
+                           compile_seconds=compile_seconds)
+    return Fit(posterior=_trim(posterior), election=election, spec=spec, as_of=data.as_of,
+               polls=data.polls, diagnostics=diagnostics, data=data)
+
+
+def _trim(tree: xr.DataTree) -> xr.DataTree:
+    """Keep the groups a forecast needs (posterior, sample stats, observed data)."""
+    keep = [g for g in ("posterior", "sample_stats", "observed_data") if g in tree.children]
+    return xr.DataTree.from_dict({f"/{g}": tree[g].to_dataset() for g in keep})
+
+
+def atomic_write_bytes(path: Path, payload: bytes) -> None:
+    """Write a file through a temporary file and a rename: never half-written."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save_fit(result: Fit, path: str | Path) -> Path:
+    """Save a fit to netCDF (posterior, sample stats, polls, settings), atomically."""
+    path = Path(path)
+    tree = result.posterior.copy()
+    polls = result.polls.copy()
+    polls = polls.set_index("poll")
+    for col in polls.columns:
+        if polls[col].dtype == object:
+            polls[col] = polls[col].astype(str)
+    tree["polls"] = xr.DataTree(polls.to_xarray())
+    tree.attrs.update({
+        "election_dir": str(result.election.directory.resolve()),
+        "as_of": result.as_of.isoformat(),
+        "spec": json.dumps(result.spec.as_dict()),
+        "diagnostics": json.dumps(result.diagnostics.as_dict()),
+    })
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        tree.to_netcdf(tmp, engine="netcdf4")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def load_fit(path: str | Path, election_dir: str | Path | None = None) -> Fit:
+    """Load a fit saved by :func:`save_fit` (re-simulate and re-report without refitting)."""
+    tree = xr.open_datatree(path, engine="netcdf4").load()
+    election = load_election(election_dir or tree.attrs["election_dir"])
+    spec = ModelSpec(**json.loads(tree.attrs["spec"]), source=str(path))
+    diag = Diagnostics(**json.loads(tree.attrs["diagnostics"]))
+    polls = tree["polls"].to_dataset().to_dataframe().reset_index()
+    for col in ("field_start", "field_end", "midpoint", "published"):
+        if col in polls:
+            polls[col] = pd.to_datetime(polls[col])
+    posterior = xr.DataTree.from_dict(
+        {f"/{g}": tree[g].to_dataset() for g in tree.children if g != "polls"})
+    return Fit(posterior=posterior, election=election, spec=spec,
+               as_of=dt.date.fromisoformat(tree.attrs["as_of"]), polls=polls,
+               diagnostics=diag)

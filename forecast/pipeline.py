@@ -1,0 +1,213 @@
+"""The main job: polls + model spec -> fit -> simulate -> report (and the as-of timeline)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import xarray as xr
+
+from .election import Election, load_election
+from .fit import Fit, atomic_write_bytes, fit, load_fit, save_fit
+from .polls import PollTable, read_polls
+from .report import (
+    plot_house_effects,
+    plot_share_distributions,
+    plot_timeline,
+    plot_trend,
+    plot_win_probability,
+    write_report,
+)
+from .simulate import daily_support, simulate, summarize
+from .spec import ModelSpec, load_spec
+
+DEFAULT_MODEL = Path("models") / "president.toml"
+
+
+@dataclass
+class Inputs:
+    """Everything a forecast is computed from, validated."""
+
+    election: Election
+    polls: PollTable
+    spec: ModelSpec
+
+
+def load_inputs(election_dir: str | Path, model_file: str | Path | None = None) -> Inputs:
+    """Read and validate the election, its polls and the model spec (raises InputError)."""
+    election = load_election(election_dir)
+    polls = read_polls(election.poll_path, election)
+    spec = load_spec(model_file) if model_file else _default_spec(election)
+    return Inputs(election, polls, spec)
+
+
+def _default_spec(election: Election) -> ModelSpec:
+    """``models/president.toml`` next to the election's ``polls/`` tree, else the defaults."""
+    for base in (election.directory.resolve().parent.parent, Path.cwd()):
+        candidate = base / DEFAULT_MODEL
+        if candidate.is_file():
+            return load_spec(candidate)
+    return ModelSpec()
+
+
+def forecast_summary(result: Fit, draws: xr.Dataset, warnings: list[str]) -> dict:
+    """The ``summary.json`` document (schema in docs/outputs.md)."""
+    election = result.election
+    summary = summarize(draws)
+    for key, block in summary["candidates"].items():
+        cand = election.candidate(key)
+        block["name"] = cand.name
+        block["coalition"] = cand.coalition
+    return {
+        "schema": "forecast.summary/1",
+        "election": election.name,
+        "election_key": election.key,
+        "election_day": election.election_day.isoformat(),
+        "as_of": result.as_of.isoformat(),
+        "polls_used": int(len(result.polls)),
+        **summary,
+        "invalid_share": {"mean": float(draws["invalid_share"].mean())},
+        "diagnostics": result.diagnostics.as_dict(),
+        "model": result.spec.as_dict(),
+        "poll_warnings": warnings,
+    }
+
+
+def report(result: Fit, out_dir: str | Path, *, seed: int = 20180701,
+           warnings: list[str] | None = None) -> dict:
+    """Simulate from a fit and write the report into ``out_dir``; returns the summary."""
+    out = Path(out_dir)
+    warnings = warnings or []
+    draws = simulate(result, seed=seed)
+    summary = forecast_summary(result, draws, warnings)
+    election = result.election
+    names = {c.key: c.name for c in election.candidates}
+    support = daily_support(result)
+    house = result.posterior["posterior"]["house_effect"].to_dataset()["house_effect"]
+    house = house.stack(sample=("chain", "draw"))
+    figures = {
+        "trend": ("Daily latent support with 50% and 90% bands; dots are polls (renormalised "
+                  "over the candidates each offered); diamonds: election-day 90% interval.",
+                  plot_trend(support, result.polls, names=names,
+                             election_day=pd.Timestamp(election.election_day),
+                             election_day_shares=draws)),
+        "shares": ("Election-day share of the total vote (includes the historical polling "
+                   "error).", plot_share_distributions(draws, names=names)),
+        "win_probability": ("Probability of winning under plurality rule.",
+                            plot_win_probability(summary, names=names)),
+        "house_effects": ("House effects by pollster: median and 90% interval.",
+                          plot_house_effects(house, names=names)),
+    }
+    timeline_path = out / "timeline.csv"
+    if timeline_path.is_file():
+        timeline = pd.read_csv(timeline_path)
+        figures["timeline"] = ("P(win) over time from weekly as-of fits.",
+                               plot_timeline(timeline, names=names))
+    tables = {
+        "candidates.csv": _candidates_csv(summary),
+        "orders.csv": _csv(pd.DataFrame([{"order": ">".join(o["order"]), "p": o["p"]}
+                                         for o in summary["orders"]])),
+        "support_daily.csv": _csv(_support_table(support)),
+        "house_effects.csv": _csv(_house_table(house)),
+        "polls_used.csv": _csv(result.polls),
+    }
+    write_report(out, summary, figures, tables, names=names, warnings=warnings)
+    return summary
+
+
+def _csv(frame: pd.DataFrame) -> bytes:
+    buf = io.StringIO()
+    frame.to_csv(buf, index=False)
+    return buf.getvalue().encode("utf-8")
+
+
+def _candidates_csv(summary: dict) -> bytes:
+    rows = []
+    for key, c in summary["candidates"].items():
+        row = {"candidate": key, "name": c["name"], "p_win": c["p_win"]}
+        for basis in ("share_total", "share_valid"):
+            for stat, value in c[basis].items():
+                row[f"{basis}_{stat}"] = value
+        rows.append(row)
+    return _csv(pd.DataFrame(rows))
+
+
+def _support_table(support: xr.DataArray) -> pd.DataFrame:
+    q = support.quantile([0.05, 0.5, 0.95], dim="sample")
+    frame = q.to_dataframe(name="support").reset_index()
+    return frame.pivot_table(index=["date", "candidate"], columns="quantile",
+                             values="support").rename(
+        columns={0.05: "q05", 0.5: "q50", 0.95: "q95"}).reset_index()
+
+
+def _house_table(house: xr.DataArray) -> pd.DataFrame:
+    q = house.quantile([0.05, 0.5, 0.95], dim="sample")
+    frame = q.to_dataframe(name="house_effect").reset_index()
+    return frame.pivot_table(index=["pollster", "candidate"], columns="quantile",
+                             values="house_effect").rename(
+        columns={0.05: "q05", 0.5: "q50", 0.95: "q95"}).reset_index()
+
+
+def run(election_dir: str | Path, *, as_of: dt.date | None = None, out_dir: str | Path = "reports",
+        seed: int = 20180701, model_file: str | Path | None = None,
+        spec_changes: dict | None = None, progress: bool | None = None) -> tuple[Fit, dict]:
+    """Fit, simulate and write the report; returns the fit and the summary.
+
+    Inputs are validated before anything is written: a bad poll file raises InputError and
+    leaves ``out_dir`` untouched.
+    """
+    inputs = load_inputs(election_dir, model_file)
+    spec = inputs.spec.with_(**spec_changes) if spec_changes else inputs.spec
+    result = fit(inputs.polls, inputs.election, spec, as_of=as_of, seed=seed, progress=progress)
+    out = Path(out_dir)
+    save_fit(result, out / "fit.nc")
+    summary = report(result, out, seed=seed, warnings=[str(w) for w in inputs.polls.warnings])
+    return result, summary
+
+
+def rereport(fit_path: str | Path, out_dir: str | Path, *, seed: int = 20180701,
+             election_dir: str | Path | None = None) -> dict:
+    """Re-simulate and re-write the report from a saved fit, without refitting."""
+    result = load_fit(fit_path, election_dir)
+    return report(result, out_dir, seed=seed)
+
+
+def timeline(election_dir: str | Path, dates: list[dt.date], *, out_dir: str | Path = "reports",
+             seed: int = 20180701, model_file: str | Path | None = None,
+             spec_changes: dict | None = None, progress: bool | None = None) -> pd.DataFrame:
+    """Fit as of each date and store P(win) and shares over time (``timeline.csv``)."""
+    inputs = load_inputs(election_dir, model_file)
+    spec = inputs.spec.with_(**spec_changes) if spec_changes else inputs.spec
+    rows = []
+    for day in dates:
+        result = fit(inputs.polls, inputs.election, spec, as_of=day, seed=seed,
+                     progress=progress)
+        summary = summarize(simulate(result, seed=seed))
+        for key, c in summary["candidates"].items():
+            rows.append({"as_of": day.isoformat(), "candidate": key, "p_win": c["p_win"],
+                         "share_valid_q05": c["share_valid"]["q05"],
+                         "share_valid_q50": c["share_valid"]["q50"],
+                         "share_valid_q95": c["share_valid"]["q95"],
+                         "converged": result.diagnostics.converged,
+                         "polls_used": len(result.polls)})
+    frame = pd.DataFrame(rows)
+    atomic_write_bytes(Path(out_dir) / "timeline.csv", _csv(frame))
+    return frame
+
+
+def weekly_dates(polls: PollTable, election: Election, *, every_days: int = 7,
+                 start: dt.date | None = None, end: dt.date | None = None) -> list[dt.date]:
+    """As-of dates every ``every_days`` back from ``end`` (default: the last poll's end)."""
+    ends = polls.table["field_end"]
+    end = end or ends.max().date()
+    start = start or (ends.sort_values().iloc[min(4, len(ends) - 1)]).date()
+    days = (end - start).days
+    out = [end - dt.timedelta(days=k) for k in range(0, days + 1, every_days)]
+    return sorted(d for d in out if d <= election.election_day)
+
+
+__all__ = ["Inputs", "forecast_summary", "load_inputs", "report", "rereport", "run", "timeline",
+           "weekly_dates"]

@@ -1,0 +1,53 @@
+"""Input problems with file, line and column, collected so every problem is reported at once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem in an input file.
+
+    Parameters
+    ----------
+    path
+        The file the problem is in.
+    line
+        1-based line number (the header is line 1 of a CSV file); 0 when the file as a whole.
+    column
+        Column (CSV header name) or key (TOML) the problem is in; ``""`` when not tied to one.
+    message
+        What is wrong and what was expected.
+    severity
+        ``"error"`` (the file cannot be used) or ``"warning"`` (used, with a documented treatment).
+    """
+
+    path: str
+    line: int
+    column: str
+    message: str
+    severity: str = "error"
+
+    def __str__(self) -> str:
+        column = self.column or "-"
+        tag = "" if self.severity == "error" else "warning: "
+        return f"{self.path}:{self.line}:{column}: {tag}{self.message}"
+
+
+class InputError(ValueError):
+    """Raised when an input file has one or more errors; carries every problem found."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = list(problems)
+        errors = [p for p in self.problems if p.severity == "error"]
+        lines = [str(p) for p in errors]
+        super().__init__(
+            f"{len(errors)} problem(s) in input:\n" + "\n".join(lines) if lines else "input error"
+        )
+
+
+def display_path(path: str | Path) -> str:
+    """Path as the user gave it (relative paths stay relative) for messages."""
+    return str(path)
