@@ -76,7 +76,7 @@ class Fit:
 
 
 _PARAMETERS = ("level", "innovation", "random_walk_sd", "house_effect_sd", "house_effect_raw",
-               "mode_effect_sd", "mode_effect_raw", "log_concentration")
+               "mode_effect_raw", "log_concentration")
 
 
 def diagnose(posterior: xr.DataTree, *, sampler: str, fit_seconds: float,

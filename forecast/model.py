@@ -169,11 +169,12 @@ def build_model(data: ModelData, spec: ModelSpec) -> pm.Model:
                                         dims=("pollster", "candidate")),
             dims=("pollster", "candidate"))
         if len(data.modes) > 1:
-            mode_sd = pm.HalfNormal("mode_effect_sd", sigma=spec.mode_effect_sigma)
+            # Fixed prior scale (not a hyperparameter): every pollster has one mode, so a mode
+            # effect is confounded with house effects and an estimated scale only adds a funnel.
             mode = pm.Deterministic(
                 "mode_effect",
-                mode_sd * pm.ZeroSumNormal("mode_effect_raw", sigma=1.0, n_zerosum_axes=2,
-                                           dims=("mode", "candidate")),
+                spec.mode_effect_sigma * pm.ZeroSumNormal(
+                    "mode_effect_raw", sigma=1.0, n_zerosum_axes=2, dims=("mode", "candidate")),
                 dims=("mode", "candidate"))
         else:
             mode = pt.zeros((1, K))

@@ -27,7 +27,7 @@ class ModelSpec:
     chains: int = 4
     draws: int = 1000
     tune: int = 1000
-    target_accept: float = 0.9
+    target_accept: float = 0.95
     source: str = field(default="defaults", compare=False)
 
     def with_(self, **changes: object) -> ModelSpec:

@@ -1,0 +1,43 @@
+"""Shared fixtures: a small synthetic election, fitted once per session through the CLI."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from forecast.synthetic import write_synthetic_election
+
+ROOT = Path(__file__).resolve().parents[1]
+MX2018 = ROOT / "polls" / "mx2018"
+SHARED = ROOT.parent / "shared"
+# Small but honest sampler settings for tests: 4 chains so R-hat means something.
+FAST = ["--draws", "1000", "--tune", "1000", "--chains", "4"]
+
+
+@pytest.fixture(scope="session")
+def synthetic(tmp_path_factory):
+    """A synthetic election folder and its truth."""
+    directory = tmp_path_factory.mktemp("synthetic") / "election"
+    truth = write_synthetic_election(directory, seed=7, n_polls=60, days=120)
+    return directory, truth
+
+
+@pytest.fixture(scope="session")
+def synthetic_run(synthetic, tmp_path_factory):
+    """`forecast run` on the synthetic election: (election dir, truth, out dir, exit code)."""
+    from forecast.cli import main
+
+    directory, truth = synthetic
+    out = tmp_path_factory.mktemp("report")
+    code = main(["run", str(directory), "--out", str(out), "--seed", "11", *FAST])
+    return directory, truth, out, code
+
+
+@pytest.fixture
+def mx2018_copy(tmp_path):
+    """A writable copy of the shipped 2018 election folder."""
+    target = tmp_path / "mx2018"
+    shutil.copytree(MX2018, target)
+    return target

@@ -1,0 +1,127 @@
+"""End to end on a small synthetic election: CLI run, recovery, storage, determinism, strict."""
+
+import json
+
+import numpy as np
+import pytest
+
+from forecast.cli import main
+from forecast.election import load_election
+from forecast.fit import fit, load_fit
+from forecast.pipeline import rereport
+from forecast.polls import read_polls
+from forecast.simulate import simulate, summarize
+from forecast.spec import ModelSpec
+
+pytestmark = pytest.mark.slow
+
+
+def test_cli_run_writes_report(synthetic_run):
+    _, truth, out, code = synthetic_run
+    assert code == 0
+    for name in ("index.html", "summary.json", "fit.nc", "candidates.csv", "orders.csv",
+                 "trend.png", "shares.png", "win_probability.png", "house_effects.png",
+                 "support_daily.csv", "house_effects.csv", "polls_used.csv"):
+        assert (out / name).is_file(), name
+    summary = json.loads((out / "summary.json").read_text())
+    assert set(summary["candidates"]) == {"ana", "bruno", "carla"}  # dario withdrew
+    for c in summary["candidates"].values():
+        for basis in ("share_total", "share_valid"):
+            assert set(c[basis]) == {"mean", "q05", "q25", "q50", "q75", "q95"}
+            assert 0 < c[basis]["q05"] < c[basis]["q95"] < 1
+        assert c["share_total"]["q50"] < c["share_valid"]["q50"]
+    assert sum(c["p_win"] for c in summary["candidates"].values()) == pytest.approx(1)
+    d = summary["diagnostics"]
+    assert {"max_rhat", "divergences", "min_ess_bulk", "sampler", "fit_seconds",
+            "converged"} <= set(d)
+    assert d["converged"] is True, d
+    assert summary["as_of"] == truth.as_of.isoformat()
+
+
+def test_recovery_of_truth(synthetic_run):
+    directory, truth, out, _ = synthetic_run
+    result = load_fit(out / "fit.nc", directory)
+    post = result.posterior["posterior"]
+    # Latent support at the last poll: the truth sits inside the 95% interval for each candidate.
+    latent = post["latent"].isel(knot=-1).stack(sample=("chain", "draw"))
+    expo = np.exp(latent.sel(candidate=truth.ballot))
+    now = expo / expo.sum("candidate")
+    for c in truth.ballot:
+        lo, hi = np.quantile(now.sel(candidate=c).values, [0.025, 0.975])
+        assert lo <= truth.support_at_last_poll[c] <= hi, (c, lo, hi)
+    # Election-day shares (no extra polling error in this synthetic truth): inside 90% intervals.
+    summary = json.loads((out / "summary.json").read_text())
+    for c in truth.ballot:
+        q = summary["candidates"][c]["share_valid"]
+        assert q["q05"] <= truth.election_day_share[c] <= q["q95"], c
+    # House effects: posterior means track the truth (same sign and scale).
+    est = post["house_effect"].mean(("chain", "draw")).to_pandas()
+    true = truth.house_effect.loc[est.index, est.columns]
+    corr = np.corrcoef(est.to_numpy().ravel(), true.to_numpy().ravel())[0, 1]
+    assert corr > 0.7, corr
+    assert np.abs(est.to_numpy() - true.to_numpy()).max() < 0.15
+    # Random-walk scale within a factor of 2.5 of the truth.
+    rw = float(post["random_walk_sd"].median())
+    assert truth.random_walk_sd / 2.5 < rw < truth.random_walk_sd * 2.5
+
+
+def test_saved_fit_rereports_identically(synthetic_run, tmp_path):
+    directory, _, out, _ = synthetic_run
+    summary = rereport(out / "fit.nc", tmp_path, seed=11, election_dir=directory)
+    original = json.loads((out / "summary.json").read_text())
+    assert summary["candidates"] == original["candidates"]
+    assert (tmp_path / "index.html").is_file()
+
+
+def test_labelled_dimensions_in_saved_fit(synthetic_run):
+    directory, truth, out, _ = synthetic_run
+    import xarray as xr
+
+    tree = xr.open_datatree(out / "fit.nc")
+    post = tree["posterior"]
+    assert set(post["house_effect"].dims) == {"chain", "draw", "pollster", "candidate"}
+    assert set(post["latent"].dims) == {"chain", "draw", "knot", "candidate"}
+    assert "poll" in tree["polls"].dims
+    assert list(post["vote_share_valid"].coords["ballot"].values) == truth.ballot
+
+
+def test_same_seed_same_numbers(synthetic):
+    directory, _ = synthetic
+    election = load_election(directory)
+    polls = read_polls(election.poll_path, election)
+    spec = ModelSpec(chains=2, draws=100, tune=100)
+    a = fit(polls, election, spec, seed=5)
+    b = fit(polls, election, spec, seed=5)
+    np.testing.assert_array_equal(a.posterior["posterior"]["vote_share_valid"].values,
+                                  b.posterior["posterior"]["vote_share_valid"].values)
+    sa, sb = summarize(simulate(a, seed=3)), summarize(simulate(b, seed=3))
+    assert sa == sb
+    assert summarize(simulate(a, seed=4)) != sa
+
+
+def test_as_of_uses_only_polls_ended_by_then(synthetic_run):
+    directory, _, _, _ = synthetic_run
+    import datetime as dt
+
+    from forecast.model import prepare
+
+    election = load_election(directory)
+    polls = read_polls(election.poll_path, election)
+    day = dt.date(2030, 3, 1)
+    data = prepare(polls, election, ModelSpec(), as_of=day)
+    assert (data.polls["field_end"] <= np.datetime64(day)).all()
+    assert len(data.polls) == int((polls.table["field_end"] <= np.datetime64(day)).sum())
+    assert data.knots[-1].date() == day
+
+
+def test_strict_exits_nonzero_when_not_converged(synthetic, tmp_path, capsys):
+    directory, _ = synthetic
+    # 30 draws cannot reach ESS 400: the run must say so loudly and --strict must fail.
+    code = main(["run", str(directory), "--out", str(tmp_path), "--draws", "30", "--tune", "30",
+                 "--chains", "2", "--strict"])
+    captured = capsys.readouterr()
+    assert code == 3
+    assert "WARNING: THE MODEL DID NOT CONVERGE" in captured.err
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["diagnostics"]["converged"] is False
+    assert "did not converge" in (tmp_path / "index.html").read_text()
