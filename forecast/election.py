@@ -140,7 +140,8 @@ def load_election(directory: str | Path) -> Election:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise InputError([Problem(shown, line, "", "not UTF-8 text: save the file as UTF-8")]) from None
+        problem = Problem(shown, line, "", "not UTF-8 text: save the file as UTF-8")
+        raise InputError([problem]) from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -211,8 +212,9 @@ def load_election(directory: str | Path) -> Election:
             continue
         ckey = table.get("key")
         if not isinstance(ckey, str) or not KEY_PATTERN.match(ckey):
-            problems.append(Problem(shown, line, "key",
-                                    f"candidate key {ckey!r}: expected a lowercase key like 'amlo'"))
+            problems.append(Problem(
+                shown, line, "key",
+                f"candidate key {ckey!r}: expected a lowercase key like 'amlo'"))
             continue
         if ckey in RESERVED_COLUMNS:
             problems.append(Problem(shown, line, "key",
@@ -234,8 +236,9 @@ def load_election(directory: str | Path) -> Election:
                                     f"candidate {ckey!r}: window dates must be YYYY-MM-DD"))
             continue
         if start > end:
-            problems.append(Problem(shown, line, "available_until",
-                                    f"candidate {ckey!r}: available_until is before available_from"))
+            problems.append(Problem(
+                shown, line, "available_until",
+                f"candidate {ckey!r}: available_until is before available_from"))
         candidates.append(Candidate(
             key=ckey, name=str(table.get("name", ckey)), coalition=coalition,
             party=str(table.get("party", coalition)), available_from=start,

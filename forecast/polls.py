@@ -121,7 +121,8 @@ def read_polls(path: str | Path, election: Election) -> PollTable:
         raise InputError([Problem(shown, 0, "", "poll file not found")])
     text = _decode(path.read_bytes(), shown, problems)
     if "\x00" in text:
-        raise InputError([Problem(shown, 1, "", "binary data (NUL bytes): expected a CSV text file")])
+        raise InputError([Problem(shown, 1, "",
+                                  "binary data (NUL bytes): expected a CSV text file")])
     if not text.strip():
         raise InputError([Problem(shown, 1, "", "empty file: expected a header line "
                                   f"with columns {', '.join(REQUIRED_COLUMNS)} and candidates")])

@@ -125,3 +125,20 @@ def test_strict_exits_nonzero_when_not_converged(synthetic, tmp_path, capsys):
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["diagnostics"]["converged"] is False
     assert "did not converge" in (tmp_path / "index.html").read_text()
+
+
+def test_timeline_stores_p_win_over_time_and_report_shows_it(synthetic, tmp_path):
+    directory, _ = synthetic
+    code = main(["timeline", str(directory), "--out", str(tmp_path), "--dates", "2030-03-01",
+                 "2030-04-01", "--draws", "100", "--tune", "100", "--chains", "2"])
+    assert code == 0
+    import pandas as pd
+
+    frame = pd.read_csv(tmp_path / "timeline.csv")
+    assert sorted(frame["as_of"].unique()) == ["2030-03-01", "2030-04-01"]
+    assert set(frame["candidate"]) == {"ana", "bruno", "carla"}
+    sums = frame.groupby("as_of")["p_win"].sum()
+    assert np.allclose(sums.values, 1.0)
+    early = frame[frame["as_of"] == "2030-03-01"]["polls_used"].iloc[0]
+    late = frame[frame["as_of"] == "2030-04-01"]["polls_used"].iloc[0]
+    assert early < late

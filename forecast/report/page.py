@@ -14,8 +14,8 @@ from matplotlib.figure import Figure
 from ..fit import atomic_write_bytes
 
 _CSS = """
-body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1100px;margin:2em auto;
-padding:0 1em;color:#222}
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1100px;
+margin:2em auto;padding:0 1em;color:#222}
 h1{margin-bottom:.2em} .sub{color:#555;margin-top:0}
 table{border-collapse:collapse;margin:1em 0} td,th{padding:.3em .7em;border-bottom:1px solid #ddd;
 text-align:right} th:first-child,td:first-child{text-align:left}
@@ -24,6 +24,10 @@ text-align:right} th:first-child,td:first-child{text-align:left}
 figure{margin:1.5em 0} img{max-width:100%} figcaption{color:#555;font-size:.9em}
 details{margin:1em 0} code{background:#f4f4f4;padding:0 .2em}
 """
+
+# Offline by construction: the page may load nothing but its own inline parts and data: images.
+_CSP = ("default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
+        "script-src 'unsafe-inline'")
 
 # Sets data-charts-loaded on <body> once every chart image has decoded (checked by the tests).
 _SCRIPT = """
@@ -81,7 +85,7 @@ def render_html(summary: dict, charts: dict[str, tuple[str, bytes]], *,
     warn_items = "".join(f"<li>{e(w)}</li>" for w in warnings)
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'">
+<meta http-equiv="Content-Security-Policy" content="{_CSP}">
 <title>{e(summary['election'])} — forecast as of {e(summary['as_of'])}</title>
 <style>{_CSS}</style><script>{_SCRIPT}</script></head>
 <body>
