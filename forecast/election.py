@@ -19,7 +19,11 @@ RESERVED_COLUMNS = (
     "pollster", "field_start", "field_end", "published", "sample_size", "mode", "basis",
     "partial", "other", "undecided", "source",
 )
-KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
+#: Columns the validated poll table (``forecast.polls.PollTable``) adds: a candidate with one of
+#: these keys would overwrite them (``line``) or crash the loader (``poll``), so they are refused.
+TABLE_COLUMNS = ("poll", "line", "midpoint", "sample_size_imputed", "decided_share", "n_decided")
+# ``\Z``, not ``$``: ``$`` also matches before a final newline, which let "x\n" pass as a key.
+KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]*\Z")
 
 
 @dataclass(frozen=True)
@@ -96,8 +100,34 @@ class Election:
 
 def _line_of(text: str, pattern: str, occurrence: int = 0) -> int:
     """1-based line of the ``occurrence``-th line matching ``pattern`` (0 when absent)."""
-    hits = [i + 1 for i, line in enumerate(text.splitlines()) if re.search(pattern, line)]
+    # split("\n"), not splitlines(): TOML lines end at "\n" only, and splitlines() also breaks at
+    # U+2028, U+0085, form feeds... that TOML allows in strings and comments, which shifted every
+    # later line number.
+    lines = text.split("\n")
+    hits = [i + 1 for i, line in enumerate(lines) if re.search(pattern, line)]
     return hits[occurrence] if occurrence < len(hits) else 0
+
+
+def show_value(value: object, limit: int = 80) -> str:
+    """``repr(value)`` for a message: one line, at most ``limit`` characters.
+
+    ``repr`` raises ValueError on integers of more than 4300 digits (a TOML hex integer can be
+    that long), and nested garbage can be megabytes long.
+    """
+    try:
+        text = repr(value)
+    except ValueError:
+        if isinstance(value, int):
+            return f"<integer of about {int(value.bit_length() * 0.30103) + 1} digits>"
+        return f"<{type(value).__name__} holding an integer of more than 4300 digits>"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def plain_column(name: str) -> str:
+    """``name`` if it can stand as COLUMN in ``FILE:LINE:COLUMN: message``, else ``""`` (shown
+    as ``-``; the caller then names it in the message). A hostile key or header with a newline,
+    a control character or a colon would break the one-line, colon-separated format."""
+    return name if name.isprintable() and ":" not in name else ""
 
 
 def _as_date(value: object) -> dt.date | None:
@@ -148,6 +178,18 @@ def load_election(directory: str | Path) -> Election:
         match = re.search(r"line (\d+)", str(exc))
         line = int(match.group(1)) if match else 0
         raise InputError([Problem(shown, line, "", f"not valid TOML: {exc}")]) from None
+    except RecursionError:
+        # tomllib parses nested arrays and inline tables recursively: "[[[[...]]]]" a few
+        # thousand deep escaped as RecursionError.
+        raise InputError([Problem(shown, 0, "", "not valid TOML: arrays or inline tables nested "
+                                  "too deeply")]) from None
+    except ValueError:
+        # tomllib converts a decimal integer with int(), which refuses more than 4300 digits
+        # (Python's integer-string limit) with a plain ValueError.
+        match = re.search(r"\d[\d_]{4300,}", text)
+        line = text.count("\n", 0, match.start()) + 1 if match else 0
+        raise InputError([Problem(shown, line, "", "not valid TOML: an integer has more than "
+                                  "4300 digits")]) from None
 
     problems: list[Problem] = []
 
@@ -157,9 +199,8 @@ def load_election(directory: str | Path) -> Election:
             return None
         value = _as_date(table[key])
         if value is None:
-            problems.append(
-                Problem(shown, line, key, f"{table[key]!r} is not a date; expected YYYY-MM-DD")
-            )
+            problems.append(Problem(shown, line, key,
+                                    f"{show_value(table[key])} is not a date; expected YYYY-MM-DD"))
         return value
 
     def top_line(key: str) -> int:
@@ -174,7 +215,13 @@ def load_election(directory: str | Path) -> Election:
     name = data.get("name", key)
     if not isinstance(key, str) or not KEY_PATTERN.match(key):
         problems.append(Problem(shown, top_line("key"), "key",
-                                f"{key!r}: expected a lowercase key like 'mx2018'"))
+                                f"{show_value(key)}: expected a lowercase key like 'mx2018'"))
+    # Free-text settings must be strings: a list or table used to be kept as is (name) or turned
+    # into its repr (poll_file), and a huge integer made str() raise ValueError.
+    for skey in ("name", "poll_file", "results_file"):
+        if skey in data and not isinstance(data[skey], str):
+            problems.append(Problem(shown, top_line(skey), skey,
+                                    f"{show_value(data[skey])}: expected a string"))
 
     coalitions: dict[str, Coalition] = {}
     raw_coalitions = data.get("coalitions", {})
@@ -183,18 +230,26 @@ def load_election(directory: str | Path) -> Election:
                                 "expected a table [coalitions.<key>]"))
         raw_coalitions = {}
     for ckey, table in raw_coalitions.items():
-        line = _line_of(text, rf"^\s*\[coalitions\.{re.escape(ckey)}\]")
+        # Also [coalitions."key"] and [ coalitions . key ]: quoted keys are where hostile names
+        # come from, and they were reported at line 0.
+        quoted = re.escape(ckey)
+        line = _line_of(text, rf"^\s*\[\s*coalitions\s*\.\s*({quoted}|\"{quoted}\"|'{quoted}')\s*\]")
+        # A quoted TOML key may hold anything ("a\nb", "a: b"): such a key is named in the
+        # message, not the COLUMN field.
+        column = plain_column(f"coalitions.{ckey}")
+        named = "" if column else f"coalition {show_value(ckey)}: "
         if not KEY_PATTERN.match(ckey):
-            problems.append(Problem(shown, line, f"coalitions.{ckey}",
-                                    "expected a lowercase key (letters, digits, _)"))
+            problems.append(Problem(shown, line, column,
+                                    f"{named}expected a lowercase key (letters, digits, _)"))
         if not isinstance(table, dict) or not isinstance(table.get("name", ""), str):
-            problems.append(Problem(shown, line, f"coalitions.{ckey}",
-                                    "expected a table with name = \"...\" and parties = [...]"))
+            problems.append(Problem(
+                shown, line, column,
+                f"{named}expected a table with name = \"...\" and parties = [...]"))
             continue
         parties = table.get("parties", [])
         if not isinstance(parties, list) or not all(isinstance(p, str) for p in parties):
-            problems.append(Problem(shown, line, f"coalitions.{ckey}.parties",
-                                    "expected a list of party keys"))
+            problems.append(Problem(shown, line, column and f"{column}.parties",
+                                    f"{named}expected a list of party keys"))
             parties = []
         coalitions[ckey] = Coalition(ckey, table.get("name", ckey), tuple(parties))
 
@@ -214,11 +269,15 @@ def load_election(directory: str | Path) -> Election:
         if not isinstance(ckey, str) or not KEY_PATTERN.match(ckey):
             problems.append(Problem(
                 shown, line, "key",
-                f"candidate key {ckey!r}: expected a lowercase key like 'amlo'"))
+                f"candidate key {show_value(ckey)}: expected a lowercase key like 'amlo'"))
             continue
         if ckey in RESERVED_COLUMNS:
             problems.append(Problem(shown, line, "key",
                                     f"candidate key {ckey!r} is a reserved poll-file column"))
+        if ckey in TABLE_COLUMNS:
+            problems.append(Problem(shown, line, "key",
+                                    f"candidate key {ckey!r} is a column of the poll table "
+                                    f"({', '.join(TABLE_COLUMNS)}): choose another key"))
         if ckey in seen:
             problems.append(Problem(shown, line, "key", f"candidate key {ckey!r} appears twice"))
         seen.add(ckey)
@@ -226,9 +285,21 @@ def load_election(directory: str | Path) -> Election:
         if not isinstance(coalition, str) or (coalitions and coalition not in coalitions):
             problems.append(Problem(
                 shown, line, "coalition",
-                f"candidate {ckey!r}: coalition {coalition!r} is not defined; "
+                f"candidate {ckey!r}: coalition {show_value(coalition)} is not defined; "
                 f"expected one of {sorted(coalitions)}"))
-            coalition = str(coalition)
+            # Not str(coalition): that raises ValueError for a 5,000-digit integer. The error
+            # above already stops loading, so the value is never used.
+            coalition = coalition if isinstance(coalition, str) else ""
+        # Free text must be strings: str() kept lists as their repr and raised ValueError for a
+        # 5,000-digit integer.
+        texts = {"name": ckey, "party": coalition, "note": ""}
+        for skey, default in texts.items():
+            value = table.get(skey, default)
+            if isinstance(value, str):
+                texts[skey] = value
+            else:
+                problems.append(Problem(shown, line, skey, f"candidate {ckey!r}: "
+                                        f"{show_value(value)}: expected a string"))
         start = _as_date(table.get("available_from", campaign_start))
         end = _as_date(table.get("available_until", election_day))
         if start is None or end is None:
@@ -240,9 +311,8 @@ def load_election(directory: str | Path) -> Election:
                 shown, line, "available_until",
                 f"candidate {ckey!r}: available_until is before available_from"))
         candidates.append(Candidate(
-            key=ckey, name=str(table.get("name", ckey)), coalition=coalition,
-            party=str(table.get("party", coalition)), available_from=start,
-            available_until=end, note=str(table.get("note", "")),
+            key=ckey, name=texts["name"], coalition=coalition, party=texts["party"],
+            available_from=start, available_until=end, note=texts["note"],
         ))
     if len(candidates) < 2 and raw_candidates:
         problems.append(Problem(shown, 0, "candidates", "expected at least two candidates"))
@@ -264,8 +334,9 @@ def load_election(directory: str | Path) -> Election:
         if ok and kind is int and not isinstance(value, int):
             ok = False
         if not ok or not (low <= value <= high):
-            problems.append(Problem(shown, top_line(nkey), nkey,
-                                    f"{value!r}: expected a {kind.__name__} in [{low}, {high}]"))
+            problems.append(Problem(
+                shown, top_line(nkey), nkey,
+                f"{show_value(value)}: expected a {kind.__name__} in [{low}, {high}]"))
         else:
             settings[nkey] = kind(value)
 

@@ -18,7 +18,7 @@ import pandas as pd
 import xarray as xr
 
 from .election import Election, load_election
-from .model import ModelData, build_model, prepare
+from .model import ModelData, build_model, poll_arrays, prepare, structure_key
 from .polls import PollTable
 from .spec import ModelSpec
 
@@ -133,7 +133,12 @@ def fit(polls: PollTable, election: Election, spec: ModelSpec, *,
         ``fit.diagnostics.converged`` is False and every output says so.
     """
     data = prepare(polls, election, spec, as_of)
-    model = build_model(data, spec)
+    return fit_data(data, election, spec, seed=seed, progress=progress)
+
+
+def fit_data(data: ModelData, election: Election, spec: ModelSpec, *, seed: int = 20180701,
+             progress: bool | None = None) -> Fit:
+    """Fit prepared model data (see :func:`fit`); used directly by calibration studies."""
     if progress is None:
         progress = sys.stderr.isatty()
     start = time.perf_counter()
@@ -143,7 +148,17 @@ def fit(polls: PollTable, election: Election, spec: ModelSpec, *,
         if spec.sampler == "nutpie":
             import nutpie
 
-            compiled = nutpie.compile_pymc_model(model)
+            key = structure_key(data, spec)
+            compiled = _COMPILED.get(key)
+            if compiled is None:
+                compiled = nutpie.compile_pymc_model(build_model(data, spec))
+                _COMPILED[key] = compiled
+                while len(_COMPILED) > _CACHE_SIZE:
+                    _COMPILED.pop(next(iter(_COMPILED)))
+            else:
+                # Same structure (candidates, knots, pollsters, modes, priors): swap the data in
+                # and skip compilation entirely.
+                compiled = compiled.with_data(**poll_arrays(data))
             compile_seconds = time.perf_counter() - start
             posterior = nutpie.sample(
                 compiled, draws=spec.draws, tune=spec.tune, chains=spec.chains,
@@ -153,6 +168,7 @@ def fit(polls: PollTable, election: Election, spec: ModelSpec, *,
             import pymc as pm
 
             compile_seconds = float("nan")
+            model = build_model(data, spec)
             posterior = pm.sample(
                 draws=spec.draws, tune=spec.tune, chains=spec.chains,
                 cores=min(spec.chains, os.cpu_count() or 1), random_seed=seed,
@@ -161,14 +177,32 @@ def fit(polls: PollTable, election: Election, spec: ModelSpec, *,
     seconds = time.perf_counter() - start
     diagnostics = diagnose(posterior, sampler=spec.sampler, fit_seconds=seconds,
                            compile_seconds=compile_seconds)
-    return Fit(posterior=_trim(posterior), election=election, spec=spec, as_of=data.as_of,
-               polls=data.polls, diagnostics=diagnostics, data=data)
+    return Fit(posterior=_trim(posterior, data), election=election, spec=spec,
+               as_of=data.as_of, polls=data.polls, diagnostics=diagnostics, data=data)
 
 
-def _trim(tree: xr.DataTree) -> xr.DataTree:
-    """Keep the groups a forecast needs (posterior, sample stats, observed data)."""
-    keep = [g for g in ("posterior", "sample_stats", "observed_data") if g in tree.children]
-    return xr.DataTree.from_dict({f"/{g}": tree[g].to_dataset() for g in keep})
+#: Compiled models by structure (see forecast.model.structure_key), most recent last.
+_COMPILED: dict[tuple, object] = {}
+_CACHE_SIZE = 8
+
+
+def _trim(tree: xr.DataTree, data: ModelData) -> xr.DataTree:
+    """Keep posterior and sample stats, labelled with this fit's knot dates.
+
+    A reused compiled model carries the coordinates of the fit it was compiled for; the knot
+    dates are relabelled here (the poll table is stored separately by :func:`save_fit`).
+    """
+    post = tree["posterior"].to_dataset().assign_coords(knot=data.knots, step=data.knots[:-1])
+    post = post.drop_vars([v for v in data_variable_names() if v in post], errors="ignore")
+    return xr.DataTree.from_dict({"/posterior": post,
+                                  "/sample_stats": tree["sample_stats"].to_dataset()})
+
+
+def data_variable_names() -> list[str]:
+    """Names of the model's data variables (not parameters)."""
+    from .model import POLL_ARRAY_NAMES
+
+    return list(POLL_ARRAY_NAMES)
 
 
 def atomic_write_bytes(path: Path, payload: bytes) -> None:

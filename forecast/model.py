@@ -128,6 +128,32 @@ def _round_preserving_total(values: np.ndarray, totals: np.ndarray) -> np.ndarra
     return out
 
 
+POLL_ARRAY_NAMES = ("poll_counts", "offered", "knot_index", "knot_weight", "pollster_index",
+                    "mode_index", "step_active", "horizon_days")
+
+
+def poll_arrays(data: ModelData) -> dict[str, np.ndarray]:
+    """The model's data variables (names as in the PyMC model), for building or swapping in."""
+    return {
+        "poll_counts": data.counts.astype("int64"),
+        "offered": data.offered.astype("float64"),
+        "knot_index": data.knot_index.astype("int64"),
+        "knot_weight": data.knot_weight.astype("float64"),
+        "pollster_index": data.pollster_index.astype("int64"),
+        "mode_index": data.mode_index.astype("int64"),
+        "step_active": data.step_active.astype("float64"),
+        "horizon_days": np.asarray(float(max(data.horizon_days, 0))),
+    }
+
+
+def structure_key(data: ModelData, spec: ModelSpec) -> tuple:
+    """What a compiled model depends on besides its data: equal keys can share one compile."""
+    sampler_only = {"sampler", "chains", "draws", "tune", "target_accept"}
+    settings = tuple(sorted((k, v) for k, v in spec.as_dict().items() if k not in sampler_only))
+    return (tuple(data.candidates), tuple(data.ballot), len(data.knots), tuple(data.pollsters),
+            tuple(data.modes), settings)
+
+
 def build_model(data: ModelData, spec: ModelSpec) -> pm.Model:
     """Build the PyMC model for prepared poll data.
 
@@ -142,12 +168,14 @@ def build_model(data: ModelData, spec: ModelSpec) -> pm.Model:
         "ballot": data.ballot,
         "knot": data.knots,
         "step": data.knots[:-1],
-        "date": data.dates,
         "pollster": data.pollsters,
         "mode": data.modes,
-        "poll": data.polls["poll"].tolist(),
     }
     with pm.Model(coords=coords) as model:
+        # Everything that depends on the poll set is data, not a constant of the graph, so a
+        # compiled model can be reused for new polls and as-of dates of the same structure
+        # (see STRUCTURE_FIELDS and forecast/fit.py).
+        d = {name: pm.Data(name, value) for name, value in poll_arrays(data).items()}
         level = pm.ZeroSumNormal("level", sigma=spec.level_sigma, dims="candidate")
         innovation = pm.ZeroSumNormal("innovation", sigma=1.0, dims=("step", "candidate"))
         rw_sd = pm.HalfNormal("random_walk_sd", sigma=spec.random_walk_sigma)
@@ -158,7 +186,7 @@ def build_model(data: ModelData, spec: ModelSpec) -> pm.Model:
         # A candidate's walk is frozen outside their window (before entering the race, after
         # leaving it): nothing observes it there, and a free walk would leave e.g. a withdrawn
         # candidate's current level identified only through months of innovations.
-        back = pt.cumsum((innovation * data.step_active)[::-1], axis=0)[::-1]
+        back = pt.cumsum((innovation * d["step_active"])[::-1], axis=0)[::-1]
         eta = pt.concatenate([level[None, :] - step_sd * back, level[None, :]], axis=0)
         pm.Deterministic("latent", eta, dims=("knot", "candidate"))
 
@@ -182,27 +210,27 @@ def build_model(data: ModelData, spec: ModelSpec) -> pm.Model:
                              sigma=spec.concentration_log_sd)
         concentration = pm.Deterministic("concentration", pt.exp(log_conc))
 
-        w = data.knot_weight[:, None]
-        eta_poll = ((1 - w) * eta[data.knot_index] + w * eta[data.knot_index + 1]
-                    + house[data.pollster_index] + mode[data.mode_index])
+        w = d["knot_weight"][:, None]
+        eta_poll = ((1 - w) * eta[d["knot_index"]] + w * eta[d["knot_index"] + 1]
+                    + house[d["pollster_index"]] + mode[d["mode_index"]])
         # Each poll is compared with the candidates it offered only: the softmax is renormalised
         # over the offered set. Options not offered get a vanishing Dirichlet weight and zero
         # counts, which contributes exactly nothing to the likelihood (gammaln(0 + a) - gammaln(a))
         # and lets one Dirichlet-multinomial node cover every candidate set (one small graph to
         # compile instead of one per set).
-        offered = data.offered.astype("float64")
+        offered = d["offered"]
         expo = pt.exp(eta_poll - pt.max(eta_poll, axis=-1, keepdims=True)) * offered
         p = expo / pt.sum(expo, axis=-1, keepdims=True)
         pm.DirichletMultinomial(
-            "polls", n=data.counts.sum(axis=1), a=(p + 1e-9 * (1 - offered)) * concentration,
-            observed=data.counts, dims=("poll", "candidate"))
+            "polls", n=d["poll_counts"].sum(axis=1), a=(p + 1e-9 * (1 - offered)) * concentration,
+            observed=d["poll_counts"])
 
         # Election day: the walk's drift over the remaining days plus the historical polling
         # error, both on the log-share scale; the standardised draws are kept so a study can
         # rescale the polling error without refitting.
         drift = pm.ZeroSumNormal("drift_raw", sigma=1.0, dims="candidate")
         error = pm.ZeroSumNormal("polling_error_raw", sigma=1.0, dims="candidate")
-        eta_day_e = (level + rw_sd * np.sqrt(max(data.horizon_days, 0)) * drift
+        eta_day_e = (level + rw_sd * pt.sqrt(d["horizon_days"]) * drift
                      + spec.polling_error_sigma * error)
         pm.Deterministic("vote_share_valid",
                          pt.special.softmax(eta_day_e[ballot_idx], axis=-1), dims="ballot")

@@ -8,6 +8,7 @@ Schema (one row per published poll; documented in ``docs/poll-files.md``):
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import io
@@ -19,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .election import RESERVED_COLUMNS, Election
+from .election import RESERVED_COLUMNS, Election, plain_column, show_value
 from .problems import InputError, Problem
 
 REQUIRED_COLUMNS = ("pollster", "field_start", "field_end", "sample_size", "basis")
@@ -28,6 +29,7 @@ BASES = ("raw", "effective")
 #: Shares above this are not percentages (``1e300`` and the like are rejected, not overflowed).
 _MAX_SHARE = 100.0
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+_THOUSANDS = re.compile(r"^\d{1,3}(\.\d{3})+$")
 
 
 @dataclass
@@ -69,15 +71,29 @@ def _decode(raw: bytes, shown: str, problems: list[Problem]) -> str:
         # Mexican spreadsheets are often Latin-1 / Windows-1252; read them, but say so.
         problems.append(Problem(shown, 0, "", "file is not UTF-8; read as Windows-1252 (Latin-1)",
                                 "warning"))
+        # A UTF-8 BOM followed by Latin-1 rows (rows pasted into a UTF-8 file) used to leave
+        # "ï»¿" glued to the first column name ("missing required column pollster").
+        if raw.startswith(codecs.BOM_UTF8):
+            raw = raw[len(codecs.BOM_UTF8):]
         return raw.decode("cp1252", errors="replace")
 
 
-def _parse_number(text: str, decimal_comma: bool) -> float | None:
+def _line_at(text: str, index: int) -> int:
+    """1-based line of ``text[index]``, counting line ends as the CSV reader does."""
+    return len(re.findall(r"\r\n|\r|\n", text[:index])) + 1
+
+
+def _parse_number(text: str, decimal_comma: bool, whole: bool = False) -> float | None:
     s = text.strip().replace("\u00a0", "").replace(" ", "")
     if s.endswith("%"):
         s = s[:-1]
     if decimal_comma:
-        s = s.replace(".", "").replace(",", ".") if s.count(",") == 1 else s
+        if s.count(",") == 1:
+            s = s.replace(".", "").replace(",", ".")
+        elif whole and _THOUSANDS.match(s):
+            # A decimal-comma spreadsheet exports 1000 interviews as "1.000": that was read as
+            # one interview. In a whole-number column of a ";" file, dots group thousands.
+            s = s.replace(".", "")
     if not _NUMBER.match(s):
         return None
     value = float(s)
@@ -119,9 +135,15 @@ def read_polls(path: str | Path, election: Election) -> PollTable:
     problems: list[Problem] = []
     if not path.is_file():
         raise InputError([Problem(shown, 0, "", "poll file not found")])
-    text = _decode(path.read_bytes(), shown, problems)
+    raw = path.read_bytes()
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        # Excel's "Unicode text" is UTF-16 (tab-separated): say so rather than "binary data".
+        raise InputError([Problem(shown, 1, "", "UTF-16 (or UTF-32) text: save the file as "
+                                  "CSV UTF-8 (or Windows-1252)")])
+    text = _decode(raw, shown, problems)
     if "\x00" in text:
-        raise InputError([Problem(shown, 1, "",
+        # The line of the first NUL, not always line 1.
+        raise InputError([Problem(shown, _line_at(text, text.index("\x00")), "",
                                   "binary data (NUL bytes): expected a CSV text file")])
     if not text.strip():
         raise InputError([Problem(shown, 1, "", "empty file: expected a header line "
@@ -132,7 +154,9 @@ def read_polls(path: str | Path, election: Election) -> PollTable:
     try:
         rows = list(_records(text, delimiter))
     except csv.Error as exc:
-        raise InputError([Problem(shown, 0, "", f"not a readable CSV file: {exc}")]) from None
+        # The line the reader stopped at (e.g. a field over the 128 KiB limit), not 0.
+        raise InputError([Problem(shown, getattr(exc, "line", 0), "",
+                                  f"not a readable CSV file: {exc}")]) from None
     header_line, header = rows[0]
     header = [h.strip().lower() for h in header]
     candidates = election.candidate_keys
@@ -141,16 +165,23 @@ def read_polls(path: str | Path, election: Election) -> PollTable:
         if col not in header:
             problems.append(Problem(shown, header_line, col, "missing required column"))
     for col in header:
+        # A header name with a newline, control character or colon cannot be the COLUMN of
+        # FILE:LINE:COLUMN: message (it broke the line); it is named in the message instead.
+        label = plain_column(col)
+        named = "" if label else f" {show_value(col)}"
         if col == "":
             problems.append(Problem(shown, header_line, "", "empty column name in header"))
         elif col not in known:
             problems.append(Problem(
-                shown, header_line, col,
-                f"unknown column: not a candidate of {election.key} (candidates: "
+                shown, header_line, label,
+                f"unknown column{named}: not a candidate of {election.key} (candidates: "
                 f"{', '.join(candidates)}) nor one of {', '.join(RESERVED_COLUMNS)}"))
     dupes = {c for c in header if header.count(c) > 1 and c}
     for col in sorted(dupes):
-        problems.append(Problem(shown, header_line, col, "column appears more than once"))
+        label = plain_column(col)
+        problems.append(Problem(shown, header_line, label,
+                                f"column {show_value(col)} appears more than once" if not label
+                                else "column appears more than once"))
     offered_cols = [c for c in candidates if c in header]
     if not offered_cols:
         problems.append(Problem(shown, header_line, "", "no candidate columns: expected at least "
@@ -211,9 +242,13 @@ def _records(text: str, delimiter: str):
     """Yield (line number, fields) with the line where each record starts."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     start = 1
-    for values in reader:
-        yield start, values
-        start = reader.line_num + 1
+    try:
+        for values in reader:
+            yield start, values
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        exc.line = reader.line_num  # where the reader stopped, for the problem's LINE
+        raise
 
 
 def _validate_row(row: dict, line: int, shown: str, election: Election, offered_cols: list[str],
@@ -272,7 +307,7 @@ def _validate_row(row: dict, line: int, shown: str, election: Election, offered_
         warn("sample_size", f"missing: the documented default of {election.default_sample_size} "
                             "interviews is used")
     else:
-        value = _parse_number(size_text, decimal_comma)
+        value = _parse_number(size_text, decimal_comma, whole=True)
         if value is None or value != int(value) or value < 1 or value > 10_000_000:
             err("sample_size", f"{size_text!r}: expected a positive whole number of interviews")
         else:
