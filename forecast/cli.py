@@ -22,7 +22,8 @@ def _date(text: str) -> dt.date:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="forecast", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="forecast", description="Bayesian election forecasting: polls -> fit -> simulate -> report.")
     sub = parser.add_subparsers(dest="command", required=True)
 
     def common(p: argparse.ArgumentParser) -> None:
@@ -59,6 +60,8 @@ def _parser() -> argparse.ArgumentParser:
     val = sub.add_parser("validate", help="check an election's definition and poll file")
     val.add_argument("election_dir", nargs="?", default=DEFAULT_ELECTION)
 
+    sub.add_parser("backtest", help="score forecasts as of dates against official results "
+                   "(forecast backtest ELECTION_DIR --as-of DATE ... [--json])")
     seats = sub.add_parser("seats", help="seat allocation under the electoral law")
     seats.add_argument("seats_args", nargs=argparse.REMAINDER)
     return parser
@@ -76,6 +79,10 @@ def main(argv: list[str] | None = None) -> int:
         from .seats.allocate_cli import main as allocate_main
 
         return allocate_main(argv[2:])
+    if argv[:1] == ["backtest"]:
+        from .backtest import main as backtest_main
+
+        return backtest_main(argv[1:])
     args = _parser().parse_args(argv)
     try:
         if args.command == "validate":

@@ -41,7 +41,9 @@ def plot_trend(support: xr.DataArray, polls: pd.DataFrame, *, names: dict[str, s
     colors = candidate_colors(candidates)
     names = names or {}
     dates = pd.DatetimeIndex(support.coords["date"].values)
+    # Days a candidate was out of the race have support exactly 0: leave them blank.
     q = support.quantile([0.05, 0.25, 0.5, 0.75, 0.95], dim="sample")
+    q = q.where(support.max("sample") > 0)
     fig, ax = plt.subplots(figsize=(10, 5.5), layout="constrained")
     offered = polls[candidates].to_numpy(dtype=float)
     share = offered / np.nansum(offered, axis=1, keepdims=True)
