@@ -233,7 +233,8 @@ def load_election(directory: str | Path) -> Election:
         # Also [coalitions."key"] and [ coalitions . key ]: quoted keys are where hostile names
         # come from, and they were reported at line 0.
         quoted = re.escape(ckey)
-        line = _line_of(text, rf"^\s*\[\s*coalitions\s*\.\s*({quoted}|\"{quoted}\"|'{quoted}')\s*\]")
+        line = _line_of(text,
+                        rf"^\s*\[\s*coalitions\s*\.\s*({quoted}|\"{quoted}\"|'{quoted}')\s*\]")
         # A quoted TOML key may hold anything ("a\nb", "a: b"): such a key is named in the
         # message, not the COLUMN field.
         column = plain_column(f"coalitions.{ckey}")

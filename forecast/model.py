@@ -2,9 +2,10 @@
 
 Structure (full account in ``docs/model.md``):
 
-* latent support: each candidate's centred log-share on weekly knots, a Gaussian random walk
-  run backwards from the as-of date (non-centred; its daily sd is estimated), linearly
-  interpolated to days; support on a day is the softmax over the candidates in the race then;
+* latent support: each candidate's centred log-share on weekly knots from the first poll to
+  election day, a Gaussian random walk anchored at the as-of date (non-centred; its daily sd is
+  estimated), linearly interpolated to days; support on a day is the softmax over the candidates
+  in the race then;
 * poll *i* by pollster *j* in mode *m* sees ``softmax(eta(t_i) + house[j] + mode[m])`` restricted
   to the candidates it offered and renormalised; house and mode effects are zero-sum over
   pollsters/modes and candidates;
@@ -49,7 +50,7 @@ class ModelData:
     available: np.ndarray  # (date, candidate) bool: in the race that day
     step_active: np.ndarray  # (step, candidate) 1.0 where the walk moves
     interpolation: np.ndarray  # (date, knot)
-    horizon_days: int
+    anchor: int  # knot where the walk is anchored: the first knot on or after the as-of date
 
 
 def prepare(polls: PollTable, election: Election, spec: ModelSpec,
@@ -77,12 +78,18 @@ def prepare(polls: PollTable, election: Election, spec: ModelSpec,
         raise ValueError(f"as-of date {as_of} is after election day {election.election_day}")
     candidates = election.candidate_keys
     step = spec.step_days
-    as_of_ts = pd.Timestamp(as_of)
-    first = min(table["midpoint"].min(), table["field_start"].min())
-    n_steps = max(1, int(np.ceil((as_of_ts - first).days / step)))
-    knots = pd.DatetimeIndex([as_of_ts - pd.Timedelta(days=step * (n_steps - t))
+    # One knot grid per poll file: weekly back from election day to the first poll's start. It
+    # does not depend on the as-of date or on polls added later, so as-of fits and refits share
+    # one compiled model; knots after the as-of date are driven by the walk's prior alone, which
+    # is the forecast's drift to election day.
+    day = pd.Timestamp(election.election_day)
+    first = min(polls.table["field_start"].min(), polls.table["midpoint"].min())
+    n_steps = max(1, int(np.ceil((day - first).days / step)))
+    knots = pd.DatetimeIndex([day - pd.Timedelta(days=step * (n_steps - t))
                               for t in range(n_steps + 1)])
-    dates = pd.date_range(knots[0], as_of_ts, freq="D")
+    as_of_ts = pd.Timestamp(as_of)
+    anchor = int(np.searchsorted(knots, as_of_ts, side="left"))
+    dates = pd.date_range(max(knots[0], table["field_start"].min()), as_of_ts, freq="D")
 
     position = (table["midpoint"] - knots[0]).dt.days.to_numpy() / step
     left = np.clip(np.floor(position).astype(int), 0, n_steps - 1)
@@ -112,8 +119,7 @@ def prepare(polls: PollTable, election: Election, spec: ModelSpec,
         knot_index=left, knot_weight=weight,
         pollster_index=table["pollster"].map({p: i for i, p in enumerate(pollsters)}).to_numpy(),
         mode_index=table["mode"].map({m: i for i, m in enumerate(modes)}).to_numpy(),
-        available=available, step_active=step_active, interpolation=interp,
-        horizon_days=(election.election_day - as_of).days,
+        available=available, step_active=step_active, interpolation=interp, anchor=anchor,
     )
 
 
@@ -129,7 +135,7 @@ def _round_preserving_total(values: np.ndarray, totals: np.ndarray) -> np.ndarra
 
 
 POLL_ARRAY_NAMES = ("poll_counts", "offered", "knot_index", "knot_weight", "pollster_index",
-                    "mode_index", "step_active", "horizon_days")
+                    "mode_index", "step_active", "anchor")
 
 
 def poll_arrays(data: ModelData) -> dict[str, np.ndarray]:
@@ -142,7 +148,7 @@ def poll_arrays(data: ModelData) -> dict[str, np.ndarray]:
         "pollster_index": data.pollster_index.astype("int64"),
         "mode_index": data.mode_index.astype("int64"),
         "step_active": data.step_active.astype("float64"),
-        "horizon_days": np.asarray(float(max(data.horizon_days, 0))),
+        "anchor": np.asarray(data.anchor, dtype="int64"),
     }
 
 
@@ -174,20 +180,22 @@ def build_model(data: ModelData, spec: ModelSpec) -> pm.Model:
     with pm.Model(coords=coords) as model:
         # Everything that depends on the poll set is data, not a constant of the graph, so a
         # compiled model can be reused for new polls and as-of dates of the same structure
-        # (see STRUCTURE_FIELDS and forecast/fit.py).
+        # (see structure_key and forecast/fit.py).
         d = {name: pm.Data(name, value) for name, value in poll_arrays(data).items()}
         level = pm.ZeroSumNormal("level", sigma=spec.level_sigma, dims="candidate")
         innovation = pm.ZeroSumNormal("innovation", sigma=1.0, dims=("step", "candidate"))
         rw_sd = pm.HalfNormal("random_walk_sd", sigma=spec.random_walk_sigma)
         step_sd = rw_sd * np.sqrt(spec.step_days)
-        # Backward walk anchored at the as-of date, where polls are densest: the level there is
-        # well identified and earlier knots are offsets from it (better geometry than anchoring at
-        # the first, sparsely polled week).
+        # The walk is anchored at the as-of date (the first knot on or after it), where polls are
+        # densest: the level there is well identified and other knots are offsets from it
+        # (better geometry than anchoring at the first, sparsely polled week). Knots after the
+        # anchor carry the forecast to election day with the walk's own scale.
         # A candidate's walk is frozen outside their window (before entering the race, after
         # leaving it): nothing observes it there, and a free walk would leave e.g. a withdrawn
         # candidate's current level identified only through months of innovations.
-        back = pt.cumsum((innovation * d["step_active"])[::-1], axis=0)[::-1]
-        eta = pt.concatenate([level[None, :] - step_sd * back, level[None, :]], axis=0)
+        prefix = pt.concatenate(
+            [pt.zeros((1, K)), pt.cumsum(innovation * d["step_active"], axis=0)], axis=0)
+        eta = level[None, :] + step_sd * (prefix - prefix[d["anchor"]][None, :])
         pm.Deterministic("latent", eta, dims=("knot", "candidate"))
 
         house_sd = pm.HalfNormal("house_effect_sd", sigma=spec.house_effect_sigma)
@@ -225,13 +233,10 @@ def build_model(data: ModelData, spec: ModelSpec) -> pm.Model:
             "polls", n=d["poll_counts"].sum(axis=1), a=(p + 1e-9 * (1 - offered)) * concentration,
             observed=d["poll_counts"])
 
-        # Election day: the walk's drift over the remaining days plus the historical polling
-        # error, both on the log-share scale; the standardised draws are kept so a study can
-        # rescale the polling error without refitting.
-        drift = pm.ZeroSumNormal("drift_raw", sigma=1.0, dims="candidate")
+        # Election day (the last knot) plus the historical polling error on the log-share
+        # scale; the standardised error is kept so a study can rescale it without refitting.
         error = pm.ZeroSumNormal("polling_error_raw", sigma=1.0, dims="candidate")
-        eta_day_e = (level + rw_sd * pt.sqrt(d["horizon_days"]) * drift
-                     + spec.polling_error_sigma * error)
+        eta_day_e = eta[-1] + spec.polling_error_sigma * error
         pm.Deterministic("vote_share_valid",
                          pt.special.softmax(eta_day_e[ballot_idx], axis=-1), dims="ballot")
     return model

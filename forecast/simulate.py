@@ -59,8 +59,7 @@ def simulate(fit: Fit, *, seed: int = 20180701, polling_error_scale: float = 1.0
 def _rescaled_shares(fit: Fit, post: xr.Dataset, ballot: list[str], scale: float) -> xr.DataArray:
     candidates = list(post["level"].coords["candidate"].values)
     idx = [candidates.index(c) for c in ballot]
-    horizon = (fit.election.election_day - fit.as_of).days
-    eta = (post["level"] + post["random_walk_sd"] * np.sqrt(max(horizon, 0)) * post["drift_raw"]
+    eta = (post["latent"].isel(knot=-1)
            + scale * fit.spec.polling_error_sigma * post["polling_error_raw"])
     eta = eta.isel(candidate=idx)
     expo = np.exp(eta - eta.max("candidate"))
@@ -165,7 +164,8 @@ def daily_support(fit: Fit) -> xr.DataArray:
     latent = fit.posterior["posterior"]["latent"].to_dataset()["latent"]
     latent = latent.stack(sample=("chain", "draw"))
     knots = pd.DatetimeIndex(latent.coords["knot"].values)
-    dates = pd.date_range(knots[0], knots[-1], freq="D")
+    first = fit.polls["field_start"].min() if len(fit.polls) else knots[0]
+    dates = pd.date_range(max(knots[0], first), pd.Timestamp(fit.as_of), freq="D")
     daily = latent.interp(knot=dates.values).rename(knot="date")
     candidates = [str(c) for c in daily.coords["candidate"].values]
     mask = np.array([[fit.election.candidate(c).available_on(d.date()) for c in candidates]

@@ -57,15 +57,16 @@ def write_synthetic_election(directory: str | Path, *, seed: int = 1, n_polls: i
     K = len(candidates)
     base = np.log(np.array([0.38, 0.30, 0.22, 0.10]))
     base = base - base.mean()
-    # The model's own process: a walk on weekly knots anchored at the last day, linearly
-    # interpolated to days.
+    # The model's own process: a walk on weekly knots back from election day, linearly
+    # interpolated to days (day index 0 = start; the last index is election day).
     step_days = 7
-    n_knots = days // step_days + 2
+    total_days = days + horizon_days
+    n_knots = total_days // step_days + 2
     steps = rng.normal(size=(n_knots - 1, K)) * random_walk_sd * np.sqrt(step_days)
     knots = base - np.concatenate([np.cumsum(steps[::-1], axis=0)[::-1], np.zeros((1, K))])
-    knot_day = (days - 1) - step_days * np.arange(n_knots - 1, -1, -1)
-    latent = np.stack([np.interp(np.arange(days), knot_day, knots[:, k]) for k in range(K)],
-                      axis=1)
+    knot_day = total_days - step_days * np.arange(n_knots - 1, -1, -1)
+    latent = np.stack([np.interp(np.arange(total_days + 1), knot_day, knots[:, k])
+                       for k in range(K)], axis=1)
     pollsters = [f"Pollster {chr(65 + j)}" for j in range(n_pollsters)]
     house = _zero_sum(rng, (n_pollsters, K), (0, 1)) * house_sd
     modes = ["face_to_face", "online", "ivr"]
@@ -114,13 +115,12 @@ def write_synthetic_election(directory: str | Path, *, seed: int = 1, n_polls: i
     frame.to_csv(directory / "president.csv", index=False)
     as_of = pd.to_datetime(frame["field_end"]).max().date()
     last = (as_of - start).days
-    drift = rng.normal(size=K) * random_walk_sd * np.sqrt((election_day - as_of).days)
     error = _zero_sum(rng, (K,), (0,)) * polling_error_sigma
-    eta_e = latent[min(last, days - 1)] + drift + error
+    eta_e = latent[total_days] + error
     ballot = candidates[:3]
     share_e = np.exp(eta_e[:3] - eta_e[:3].max())
     share_e = share_e / share_e.sum()
-    now = np.exp(latent[min(last, days - 1)][:3])
+    now = np.exp(latent[last][:3])
     now = now / now.sum()
     toml = f'''key = "synthetic"
 name = "Synthetic election (seed {seed})"

@@ -9,6 +9,7 @@ same table as the clean file.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import hashlib
 import io
@@ -86,13 +87,7 @@ ELECTION = load_election(MX2018)
 POLL_PATH = MX2018 / "president.csv"
 
 
-def _split_records(text: str) -> list[list[str]]:
-    import csv
-
-    return list(csv.reader(io.StringIO(text, newline="")))
-
-
-_REAL = _split_records(POLL_PATH.read_text(encoding="utf-8"))
+_REAL = list(csv.reader(io.StringIO(POLL_PATH.read_text(encoding="utf-8"), newline="")))
 HEADER = _REAL[0]
 SHARES = [c for c in HEADER if c in {*ELECTION.candidate_keys, *ELECTION.other_options,
                                      "other", "undecided"}]
@@ -401,7 +396,7 @@ def _with(column: str, value: str, row: list[str] | None = None) -> str:
     return ",".join(_cell(v, ",") for v in cells)
 
 
-@pytest.mark.parametrize(("data", "expected"), [
+HOSTILE_FILES = [
     (b"", ":1:-: empty file"),
     (b"\xef\xbb\xbf", ":1:-: empty file"),
     (b" \r\n\t\n\n", ":1:-: empty file"),
@@ -426,7 +421,12 @@ def _with(column: str, value: str, row: list[str] | None = None) -> str:
      ":3:-: binary data (NUL bytes)"),
     ((HEAD + "\n" + GOOD + '\n"unterminated,' + GOOD).encode(), ":3:-: 3 fields; expected 17"),
     ("pollster,field_start\n".encode("utf-16"), ":1:-: UTF-16"),
-])
+]
+
+
+@pytest.mark.parametrize(("data", "expected"), [
+    pytest.param(d, e, id=f"{i}{re.sub(r'[^a-z0-9]+', '-', e.lower())[:40]}")
+    for i, (d, e) in enumerate(HOSTILE_FILES)])
 def test_hostile_files_are_rejected_with_the_right_location(data, expected):
     result = _read(data)
     assert isinstance(result, InputError)
@@ -622,7 +622,8 @@ def docs(draw) -> Doc:
             new = draw(st.text(max_size=6) | st.sampled_from(INTERESTING_KEYS))
             if new not in doc.coalitions:
                 doc.coalitions[new] = doc.coalitions.pop(ck)
-                doc.touched.add(("coalition", new))
+                doc.touched = {("coalition", new, *p[2:]) if p[:2] == ("coalition", ck) else p
+                               for p in doc.touched} | {("coalition", new)}
     return doc
 
 
