@@ -23,7 +23,8 @@ def _date(text: str) -> dt.date:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="forecast", description="Bayesian election forecasting: polls -> fit -> simulate -> report.")
+        prog="forecast",
+        description="Bayesian election forecasting: polls -> fit -> simulate -> report.")
     sub = parser.add_subparsers(dest="command", required=True)
 
     def common(p: argparse.ArgumentParser) -> None:
