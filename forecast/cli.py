@@ -52,6 +52,17 @@ def _parser() -> argparse.ArgumentParser:
     tl.add_argument("--end", type=_date, default=None)
     tl.add_argument("--dates", type=_date, nargs="*", default=None, help="explicit dates")
 
+    up = sub.add_parser("update", help="refit after new polls and re-render the report "
+                        "(adds this as-of point to timeline.csv when a timeline exists)")
+    common(up)
+    up.add_argument("--strict", action="store_true")
+
+    polls = sub.add_parser("polls", help="manage poll files")
+    polls_sub = polls.add_subparsers(dest="polls_command", required=True)
+    add = polls_sub.add_parser("add", help="validate new rows and append them atomically")
+    add.add_argument("election_dir")
+    add.add_argument("rows", help="CSV of new polls in the poll file's own columns")
+
     rep = sub.add_parser("report", help="re-simulate and re-write the report from a saved fit")
     rep.add_argument("--fit", default="reports/fit.nc", help="saved fit (netCDF)")
     rep.add_argument("--out", default="reports")
@@ -92,6 +103,15 @@ def main(argv: list[str] | None = None) -> int:
             return _run(args)
         if args.command == "timeline":
             return _timeline(args)
+        if args.command == "update":
+            return _update(args)
+        if args.command == "polls":
+            from .poll_file import add_polls
+
+            added = add_polls(args.election_dir, args.rows)
+            print(f"added {added.rows} poll(s) to {added.poll_file}: {added.polls_before} -> "
+                  f"{added.polls_after} polls")
+            return 0
         if args.command == "report":
             from .pipeline import rereport
 
@@ -143,11 +163,12 @@ def _report_diagnostics(diagnostics) -> None:
               file=sys.stderr)
 
 
-def _run(args: argparse.Namespace) -> int:
+def _run(args: argparse.Namespace, update_timeline: bool = False) -> int:
     from .pipeline import run
 
     result, summary = run(args.election_dir, as_of=args.as_of, out_dir=args.out, seed=args.seed,
-                          model_file=args.model, spec_changes=_overrides(args))
+                          model_file=args.model, spec_changes=_overrides(args),
+                          update_timeline=update_timeline)
     n_warn = len(summary["poll_warnings"])
     if n_warn:
         print(f"{n_warn} poll-file warning(s) (treatments applied; see the report):",
@@ -162,6 +183,11 @@ def _run(args: argparse.Namespace) -> int:
     if args.strict and not result.diagnostics.converged:
         return EXIT_NOT_CONVERGED
     return 0
+
+
+def _update(args: argparse.Namespace) -> int:
+    args.as_of = None
+    return _run(args, update_timeline=True)
 
 
 def _timeline(args: argparse.Namespace) -> int:

@@ -77,12 +77,18 @@ def forecast_summary(result: Fit, draws: xr.Dataset, warnings: list[str]) -> dic
 
 
 def report(result: Fit, out_dir: str | Path, *, seed: int = 20180701,
-           warnings: list[str] | None = None) -> dict:
-    """Simulate from a fit and write the report into ``out_dir``; returns the summary."""
+           warnings: list[str] | None = None, update_timeline: bool = False) -> dict:
+    """Simulate from a fit and write the report into ``out_dir``; returns the summary.
+
+    With ``update_timeline``, this fit's as-of point is added to an existing ``timeline.csv``
+    before the P(win)-over-time chart is drawn.
+    """
     out = Path(out_dir)
     warnings = warnings or []
     draws = simulate(result, seed=seed)
     summary = forecast_summary(result, draws, warnings)
+    if update_timeline:
+        extend_timeline(out, summary)
     election = result.election
     names = {c.key: c.name for c in election.candidates}
     support = daily_support(result)
@@ -153,7 +159,8 @@ def _house_table(house: xr.DataArray) -> pd.DataFrame:
 
 def run(election_dir: str | Path, *, as_of: dt.date | None = None, out_dir: str | Path = "reports",
         seed: int = 20180701, model_file: str | Path | None = None,
-        spec_changes: dict | None = None, progress: bool | None = None) -> tuple[Fit, dict]:
+        spec_changes: dict | None = None, progress: bool | None = None,
+        update_timeline: bool = False) -> tuple[Fit, dict]:
     """Fit, simulate and write the report; returns the fit and the summary.
 
     Inputs are validated before anything is written: a bad poll file raises InputError and
@@ -164,7 +171,8 @@ def run(election_dir: str | Path, *, as_of: dt.date | None = None, out_dir: str 
     result = fit(inputs.polls, inputs.election, spec, as_of=as_of, seed=seed, progress=progress)
     out = Path(out_dir)
     save_fit(result, out / "fit.nc")
-    summary = report(result, out, seed=seed, warnings=[str(w) for w in inputs.polls.warnings])
+    summary = report(result, out, seed=seed, warnings=[str(w) for w in inputs.polls.warnings],
+                     update_timeline=update_timeline)
     return result, summary
 
 
@@ -196,6 +204,24 @@ def timeline(election_dir: str | Path, dates: list[dt.date], *, out_dir: str | P
     frame = pd.DataFrame(rows)
     atomic_write_bytes(Path(out_dir) / "timeline.csv", _csv(frame))
     return frame
+
+
+def extend_timeline(out_dir: Path, summary: dict) -> bool:
+    """Add (or replace) a summary's as-of point in ``timeline.csv``, if one exists."""
+    path = out_dir / "timeline.csv"
+    if not path.is_file():
+        return False
+    frame = pd.read_csv(path)
+    frame = frame[frame["as_of"] != summary["as_of"]]
+    rows = [{"as_of": summary["as_of"], "candidate": key, "p_win": c["p_win"],
+             "share_valid_q05": c["share_valid"]["q05"], "share_valid_q50": c["share_valid"]["q50"],
+             "share_valid_q95": c["share_valid"]["q95"],
+             "converged": summary["diagnostics"]["converged"],
+             "polls_used": summary["polls_used"]} for key, c in summary["candidates"].items()]
+    frame = pd.concat([frame, pd.DataFrame(rows)], ignore_index=True).sort_values(
+        ["as_of", "candidate"])
+    atomic_write_bytes(path, _csv(frame))
+    return True
 
 
 def weekly_dates(polls: PollTable, election: Election, *, every_days: int = 7,
