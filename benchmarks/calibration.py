@@ -60,7 +60,9 @@ def main() -> None:
     (out / "sbc_summary.json").write_text(json.dumps(summary, indent=2))
     print(f"design: {args.design} ({len(data.polls)} polls), replications: {args.replications}, "
           f"{args.chains}x{args.draws} draws, {seconds:.0f} s")
-    print(f"converged fits: {summary['converged']}/{summary['replications']}")
+    print(f"converged fits: {summary['converged']}/{summary['replications']} (median max R-hat "
+          f"{summary['max_rhat_median']:.4f}; fits with divergences: "
+          f"{summary['with_divergences']})")
     for group in ("vote_share_valid", "house_effect", "random_walk_sd"):
         g = summary[group]
         print(f"{group:>18}: n={g['values']:>5}  coverage 50% {g['coverage_50']:.3f}  "

@@ -68,6 +68,7 @@ def run_calibration(data: ModelData, election: Election, spec: ModelSpec, *,
     prior_ds = prior["prior"].to_dataset()
     counts = prior["prior_predictive"]["polls"].values[0]
     ranks, truths, in50, in90, converged, names = [], [], [], [], [], None
+    rhat, divergences = [], []
     for r in range(replications):
         start = time.perf_counter()
         sim = dataclasses.replace(data, counts=counts[r].astype(np.int64))
@@ -92,6 +93,8 @@ def run_calibration(data: ModelData, election: Election, spec: ModelSpec, *,
         in50.append(row50)
         in90.append(row90)
         converged.append(result.diagnostics.converged)
+        rhat.append(result.diagnostics.max_rhat)
+        divergences.append(result.diagnostics.divergences)
         if progress:
             print(f"replication {r + 1}/{replications}: {time.perf_counter() - start:.1f} s, "
                   f"converged {result.diagnostics.converged}")
@@ -103,6 +106,8 @@ def run_calibration(data: ModelData, election: Election, spec: ModelSpec, *,
             "in_50": (("replication", "quantity"), np.array(in50)),
             "in_90": (("replication", "quantity"), np.array(in90)),
             "converged": ("replication", np.array(converged)),
+            "max_rhat": ("replication", np.array(rhat)),
+            "divergences": ("replication", np.array(divergences)),
         },
         coords={"replication": np.arange(replications), "quantity": names,
                 "group": ("quantity", groups)},
@@ -135,6 +140,8 @@ def summarize_calibration(result: xr.Dataset, *, bins: int = 10) -> dict:
         }
     out["replications"] = int(result.sizes["replication"])
     out["converged"] = int(result["converged"].values.sum())
+    out["max_rhat_median"] = float(np.median(result["max_rhat"].values))
+    out["with_divergences"] = int((result["divergences"].values > 0).sum())
     return out
 
 

@@ -1,0 +1,51 @@
+"""The plain baseline the shipped model is measured against (issue: 10x ESS/s).
+
+A daily Gaussian random walk on the softmax scale (one latent value per day and candidate from
+the first poll to the last, centred on a reference-free zero-sum scale), zero-sum house effects,
+a Dirichlet-multinomial likelihood over each poll's offered candidates, election-day shares from
+the last day plus the same historical polling error — sampled with PyMC's default NUTS. Same
+data and priors as the shipped model; only the latent process (daily, forward from the first
+day, no knots) and the sampler differ.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pymc as pm
+import pytensor.tensor as pt
+
+from forecast.model import ModelData
+from forecast.spec import ModelSpec
+
+
+def build_baseline(data: ModelData, spec: ModelSpec) -> pm.Model:
+    """Daily-walk baseline on the same prepared data as the shipped model."""
+    first = data.polls["field_start"].min()
+    last = pd.Timestamp(data.as_of)
+    days = pd.date_range(first, last, freq="D")
+    day_index = (data.polls["midpoint"] - first).dt.days.to_numpy()
+    ballot_idx = np.array([data.candidates.index(c) for c in data.ballot])
+    coords = {"candidate": data.candidates, "day": days, "pollster": data.pollsters,
+              "ballot": data.ballot}
+    with pm.Model(coords=coords) as model:
+        start = pm.ZeroSumNormal("start", sigma=spec.level_sigma, dims="candidate")
+        rw_sd = pm.HalfNormal("random_walk_sd", sigma=spec.random_walk_sigma)
+        steps = pm.ZeroSumNormal("steps", sigma=1.0, dims=("day", "candidate"))
+        eta = start[None, :] + rw_sd * pt.cumsum(steps, axis=0)
+        house_sd = pm.HalfNormal("house_effect_sd", sigma=spec.house_effect_sigma)
+        house = house_sd * pm.ZeroSumNormal("house_raw", sigma=1.0, n_zerosum_axes=2,
+                                            dims=("pollster", "candidate"))
+        conc = pm.Deterministic("concentration", pt.exp(pm.Normal(
+            "log_concentration", np.log(spec.concentration_median), spec.concentration_log_sd)))
+        eta_poll = eta[day_index] + house[data.pollster_index]
+        offered = data.offered.astype(float)
+        expo = pt.exp(eta_poll - eta_poll.max(axis=-1, keepdims=True)) * offered
+        p = expo / expo.sum(axis=-1, keepdims=True)
+        pm.DirichletMultinomial("polls", n=data.counts.sum(axis=1),
+                                a=(p + 1e-9 * (1 - offered)) * conc, observed=data.counts)
+        error = pm.ZeroSumNormal("polling_error_raw", sigma=1.0, dims="candidate")
+        eta_e = eta[-1] + spec.polling_error_sigma * error
+        pm.Deterministic("vote_share_valid", pt.special.softmax(eta_e[ballot_idx]),
+                         dims="ballot")
+    return model
