@@ -44,6 +44,7 @@ def build_baseline(data: ModelData, spec: ModelSpec) -> pm.Model:
         p = expo / expo.sum(axis=-1, keepdims=True)
         pm.DirichletMultinomial("polls", n=data.counts.sum(axis=1),
                                 a=(p + 1e-9 * (1 - offered)) * conc, observed=data.counts)
+        pm.Deterministic("nowcast", pt.special.softmax(eta[-1][ballot_idx]), dims="ballot")
         error = pm.ZeroSumNormal("polling_error_raw", sigma=1.0, dims="candidate")
         eta_e = eta[-1] + spec.polling_error_sigma * error
         pm.Deterministic("vote_share_valid", pt.special.softmax(eta_e[ballot_idx]),
