@@ -74,6 +74,8 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("backtest", help="score forecasts as of dates against official results "
                    "(forecast backtest ELECTION_DIR --as-of DATE ... [--json])")
+    sub.add_parser("study", help="sensitivity study: scenarios x factors -> xarray netCDF "
+                   "(forecast study SPEC.toml --out FILE.nc [--scheduler tcp://...])")
     seats = sub.add_parser("seats", help="seat allocation under the electoral law")
     seats.add_argument("seats_args", nargs=argparse.REMAINDER)
     return parser
@@ -95,6 +97,10 @@ def main(argv: list[str] | None = None) -> int:
         from .backtest import main as backtest_main
 
         return backtest_main(argv[1:])
+    if argv[:1] == ["study"]:
+        from .study import main as study_main
+
+        return study_main(argv[1:])
     args = _parser().parse_args(argv)
     try:
         if args.command == "validate":
