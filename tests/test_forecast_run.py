@@ -111,7 +111,13 @@ def test_as_of_uses_only_polls_ended_by_then(synthetic_run):
     data = prepare(polls, election, ModelSpec(), as_of=day)
     assert (data.polls["field_end"] <= np.datetime64(day)).all()
     assert len(data.polls) == int((polls.table["field_end"] <= np.datetime64(day)).sum())
-    assert data.knots[-1].date() == day
+    # The walk is anchored at the first knot on or after the as-of date; the grid runs to
+    # election day whatever the as-of date (so as-of fits share one compiled model).
+    assert data.knots[data.anchor].date() >= day > data.knots[data.anchor - 1].date()
+    assert data.knots[-1].date() == election.election_day
+    assert data.dates[-1].date() == day
+    later = prepare(polls, election, ModelSpec(), as_of=dt.date(2030, 4, 1))
+    assert len(later.knots) == len(data.knots) and later.anchor > data.anchor
 
 
 def test_strict_exits_nonzero_when_not_converged(synthetic, tmp_path, capsys):

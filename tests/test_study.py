@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-import forecast.study as study_module
+import forecast.study.runner as study_runner
 from forecast.problems import InputError
 from forecast.simulate import outcomes
 from forecast.spec import ModelSpec
@@ -391,7 +391,7 @@ def test_scheduler_address_on_the_command_line(election, tmp_path, monkeypatch, 
     and writes the same result as a serial run (fits replaced by a stand-in)."""
     from distributed import LocalCluster
 
-    monkeypatch.setattr(study_module, "_run_task", _fake_task)
+    monkeypatch.setattr(study_runner, "_run_task", _fake_task)
     spec = _write(tmp_path / "study.toml", f'''election = "{election}"
 seed = {SEED}
 [factors]

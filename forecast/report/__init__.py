@@ -8,6 +8,7 @@ from .charts import (
     plot_win_probability,
 )
 from .page import write_report
+from .study_chart import plot_study
 
-__all__ = ["plot_house_effects", "plot_share_distributions", "plot_timeline", "plot_trend",
-           "plot_win_probability", "write_report"]
+__all__ = ["plot_house_effects", "plot_share_distributions", "plot_study", "plot_timeline",
+           "plot_trend", "plot_win_probability", "write_report"]

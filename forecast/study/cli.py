@@ -1,0 +1,123 @@
+"""The ``forecast study`` command (also ``python -m forecast.study``)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+import numpy as np
+import xarray as xr
+
+from ..problems import InputError
+from ..report.study_chart import _factor_dims, plot_study, scenario_labels
+from .files import load_study, save_study
+
+EXIT_INPUT = 2
+EXIT_RUNTIME = 1
+EXIT_NOT_CONVERGED = 3
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected at least 1")
+    return value
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="forecast study",
+        description="Run a sensitivity study (base configuration x factors) and save one "
+                    "netCDF dataset with a dimension per factor, plus a comparison chart (PNG "
+                    "next to it). Format: docs/studies.md.")
+    parser.add_argument("spec", metavar="SPEC.toml", help="study specification (TOML)")
+    parser.add_argument("--out", required=True, metavar="FILE.nc",
+                        help="result file (netCDF); the chart is written next to it as .png")
+    parser.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                        help="Dask scheduler address (tcp://host:8786): run the fits there")
+    parser.add_argument("--workers", type=_positive_int, default=None, metavar="N",
+                        help="local processes (default: cores // min(chains, cores), at "
+                             "least 1: each fit samples its chains on parallel threads; "
+                             "1 = serial)")
+    parser.add_argument("--draws", type=_positive_int, default=None, metavar="N",
+                        help="draws per chain (overrides [base])")
+    parser.add_argument("--tune", type=_positive_int, default=None, metavar="N",
+                        help="tuning steps per chain (overrides [base])")
+    parser.add_argument("--chains", type=_positive_int, default=None, metavar="N",
+                        help="chains (overrides [base])")
+    parser.add_argument("--strict", action="store_true",
+                        help="exit 3 when any scenario's fit fails its convergence checks")
+    return parser
+
+
+def format_table(ds: xr.Dataset) -> str:
+    """P(win) per scenario and candidate, as a text table."""
+    dims = _factor_dims(ds)
+    candidates = [str(c) for c in ds["candidate"].values]
+    n = int(np.prod([ds.sizes[d] for d in dims])) if dims else 1
+    p = ds["p_win"].transpose(*dims, "candidate").values.reshape(n, len(candidates))
+    ok = ds["converged"].values.reshape(n)
+    used = ds["polls_used"].values.reshape(n)
+    labels = scenario_labels(ds)
+    width = max(len("scenario"), *(len(s) for s in labels))
+    head = f"{'scenario':<{width}}  " + "".join(f"{c[:10]:>11}" for c in candidates)
+    lines = [head + f"{'polls':>7}  converged", "-" * (len(head) + 18)]
+    for i, label in enumerate(labels):
+        row = f"{label:<{width}}  " + "".join(f"{x:>11.1%}" for x in p[i])
+        lines.append(row + f"{used[i]:>7}  {'yes' if ok[i] else 'NO'}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``forecast study``; returns the exit code (0, 1 cluster, 2 input, 3)."""
+    parser = _parser()
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    if args.scheduler and args.workers is not None:
+        parser.error("--workers sets local processes; with --scheduler the cluster's workers "
+                     "run the scenarios")
+    changes = {k: v for k, v in (("draws", args.draws), ("tune", args.tune),
+                                 ("chains", args.chains)) if v is not None}
+    try:
+        study = load_study(args.spec, spec_changes=changes)
+    except InputError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        errors = sum(p.severity == "error" for p in exc.problems)
+        print(f"forecast study: {errors} error(s) in the input; nothing was written",
+              file=sys.stderr)
+        return EXIT_INPUT
+    n = len(study.scenario_list)
+    where = (f"Dask scheduler {args.scheduler}" if args.scheduler else
+             "1 process" if args.workers == 1 else
+             f"{study.local_workers(args.workers)} local process(es)")
+    print(f"study {args.spec}: {n} scenario(s), {len(study.groups)} fit(s), on {where}",
+          file=sys.stderr)
+    start = time.perf_counter()
+    try:
+        ds = study.run(client=args.scheduler, workers=args.workers)
+    except (OSError, TimeoutError) as exc:
+        if not args.scheduler:
+            raise
+        print(f"forecast study: cannot use the Dask scheduler {args.scheduler}: {exc}",
+              file=sys.stderr)
+        return EXIT_RUNTIME
+    seconds = time.perf_counter() - start
+    for record in study.fit_records:
+        print(record.describe(), file=sys.stderr)
+    out = save_study(ds, args.out)
+    png = plot_study(ds, out.with_suffix(".png"))
+    print(format_table(ds))
+    print(f"\n{n} scenario(s) in {seconds:.1f} s; wrote {out} and {png}")
+    bad = int((~ds["converged"].values.astype(bool)).sum())
+    if bad:
+        print("\n" + "!" * 72 + f"\nWARNING: {bad} of {n} scenario(s) DID NOT CONVERGE — their "
+              "results are not reliable (see max_rhat, divergences, min_ess_bulk).\n"
+              + "!" * 72, file=sys.stderr)
+        if args.strict:
+            return EXIT_NOT_CONVERGED
+    return 0
+
