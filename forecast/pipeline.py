@@ -21,6 +21,7 @@ from .report import (
     plot_win_probability,
     write_report,
 )
+from .report.charts import candidate_colors
 from .simulate import daily_support, simulate, summarize
 from .spec import ModelSpec, load_spec
 
@@ -91,6 +92,8 @@ def report(result: Fit, out_dir: str | Path, *, seed: int = 20180701,
         extend_timeline(out, summary)
     election = result.election
     names = {c.key: c.name for c in election.candidates}
+    # One colour per candidate across every chart, in the election's candidate order.
+    colors = candidate_colors(election.candidate_keys)
     support = daily_support(result)
     house = result.posterior["posterior"]["house_effect"].to_dataset()["house_effect"]
     house = house.stack(sample=("chain", "draw"))
@@ -101,9 +104,9 @@ def report(result: Fit, out_dir: str | Path, *, seed: int = 20180701,
                              election_day=pd.Timestamp(election.election_day),
                              election_day_shares=draws)),
         "shares": ("Election-day share of the total vote (includes the historical polling "
-                   "error).", plot_share_distributions(draws, names=names)),
+                   "error).", plot_share_distributions(draws, names=names, colors=colors)),
         "win_probability": ("Probability of winning under plurality rule.",
-                            plot_win_probability(summary, names=names)),
+                            plot_win_probability(summary, names=names, colors=colors)),
         "house_effects": ("House effects by pollster: median and 90% interval.",
                           plot_house_effects(house, names=names)),
     }
@@ -111,7 +114,7 @@ def report(result: Fit, out_dir: str | Path, *, seed: int = 20180701,
     if timeline_path.is_file():
         timeline = pd.read_csv(timeline_path)
         figures["timeline"] = ("P(win) over time from weekly as-of fits.",
-                               plot_timeline(timeline, names=names))
+                               plot_timeline(timeline, names=names, colors=colors))
     tables = {
         "candidates.csv": _candidates_csv(summary),
         "orders.csv": _csv(pd.DataFrame([{"order": ">".join(o["order"]), "p": o["p"]}

@@ -74,10 +74,11 @@ def plot_trend(support: xr.DataArray, polls: pd.DataFrame, *, names: dict[str, s
 
 
 def plot_share_distributions(draws: xr.Dataset, *, names: dict[str, str] | None = None,
-                             variable: str = "share_total") -> Figure:
+                             variable: str = "share_total",
+                             colors: dict[str, str] | None = None) -> Figure:
     """Election-day share distributions (histograms with 90% intervals), one row per candidate."""
     candidates = [str(c) for c in draws["candidate"].values]
-    colors = candidate_colors(candidates)
+    colors = colors or candidate_colors(candidates)
     names = names or {}
     fig, ax = plt.subplots(figsize=(10, 4.5), layout="constrained")
     for c in candidates:
@@ -94,12 +95,13 @@ def plot_share_distributions(draws: xr.Dataset, *, names: dict[str, str] | None 
     return fig
 
 
-def plot_win_probability(summary: dict, *, names: dict[str, str] | None = None) -> Figure:
+def plot_win_probability(summary: dict, *, names: dict[str, str] | None = None,
+                         colors: dict[str, str] | None = None) -> Figure:
     """Horizontal bars of each candidate's probability of winning."""
     names = names or {}
     items = sorted(summary["candidates"].items(), key=lambda kv: kv[1]["p_win"])
     keys = [k for k, _ in items]
-    colors = candidate_colors(list(summary["candidates"]))
+    colors = colors or candidate_colors(list(summary["candidates"]))
     fig, ax = plt.subplots(figsize=(8, 0.6 * len(keys) + 1.2), layout="constrained")
     p = [v["p_win"] for _, v in items]
     ax.barh([names.get(k, k) for k in keys], p, color=[colors[k] for k in keys])
@@ -138,11 +140,12 @@ def plot_house_effects(house: xr.DataArray, *, names: dict[str, str] | None = No
     return fig
 
 
-def plot_timeline(timeline: pd.DataFrame, *, names: dict[str, str] | None = None) -> Figure:
+def plot_timeline(timeline: pd.DataFrame, *, names: dict[str, str] | None = None,
+                  colors: dict[str, str] | None = None) -> Figure:
     """P(win) over time from a stored timeline (columns as_of, candidate, p_win)."""
     names = names or {}
     candidates = list(dict.fromkeys(timeline["candidate"]))
-    colors = candidate_colors(candidates)
+    colors = colors or candidate_colors(candidates)
     fig, ax = plt.subplots(figsize=(10, 4), layout="constrained")
     for c in candidates:
         t = timeline[timeline["candidate"] == c].sort_values("as_of")
