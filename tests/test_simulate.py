@@ -56,3 +56,14 @@ def test_beta_parameters():
     assert np.sqrt(a * b / ((a + b) ** 2 * (a + b + 1))) == pytest.approx(0.005)
     with pytest.raises(ValueError, match="no Beta distribution"):
         beta_parameters(0.5, 0.6)
+
+
+def test_public_api_is_importable_from_the_package():
+    import forecast
+    from forecast.fit import fit
+    from forecast.simulate import simulate
+
+    assert forecast.fit_polls is fit
+    assert forecast.simulate_election is simulate
+    for name in forecast.__all__:
+        assert getattr(forecast, name) is not None, name
