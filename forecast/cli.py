@@ -51,6 +51,9 @@ def _parser() -> argparse.ArgumentParser:
     tl.add_argument("--start", type=_date, default=None)
     tl.add_argument("--end", type=_date, default=None)
     tl.add_argument("--dates", type=_date, nargs="*", default=None, help="explicit dates")
+    tl.add_argument("--workers", type=int, default=None,
+                    help="local processes (default: cores / cores used by one fit)")
+    tl.add_argument("--scheduler", default=None, help="Dask scheduler address (tcp://...)")
 
     up = sub.add_parser("update", help="refit after new polls and re-render the report "
                         "(adds this as-of point to timeline.csv when a timeline exists)")
@@ -203,7 +206,8 @@ def _timeline(args: argparse.Namespace) -> int:
     dates = args.dates or weekly_dates(inputs.polls, inputs.election, every_days=args.every,
                                        start=args.start, end=args.end)
     frame = timeline(args.election_dir, dates, out_dir=args.out, seed=args.seed,
-                     model_file=args.model, spec_changes=_overrides(args))
+                     model_file=args.model, spec_changes=_overrides(args),
+                     client=args.scheduler, workers=args.workers)
     wide = frame.pivot(index="as_of", columns="candidate", values="p_win")
     print(wide.to_string(float_format=lambda x: f"{x:.3f}"))
     print(f"timeline written to {Path(args.out) / 'timeline.csv'}")

@@ -188,24 +188,36 @@ def rereport(fit_path: str | Path, out_dir: str | Path, *, seed: int = 20180701,
 
 def timeline(election_dir: str | Path, dates: list[dt.date], *, out_dir: str | Path = "reports",
              seed: int = 20180701, model_file: str | Path | None = None,
-             spec_changes: dict | None = None, progress: bool | None = None) -> pd.DataFrame:
-    """Fit as of each date and store P(win) and shares over time (``timeline.csv``)."""
-    inputs = load_inputs(election_dir, model_file)
-    spec = inputs.spec.with_(**spec_changes) if spec_changes else inputs.spec
+             spec_changes: dict | None = None, progress: bool | None = None,
+             client: object | str | None = None, workers: int | None = None) -> pd.DataFrame:
+    """Fit as of each date and store P(win) and shares over time.
+
+    The fits run as a study with one factor, ``as_of`` (forecast.study): in parallel on local
+    processes or on a Dask cluster (``client``: a ``distributed.Client`` or a scheduler address),
+    each process reusing its compiled model across dates of the same structure. Writes
+    ``timeline.csv`` (one row per date and candidate) and ``timeline.nc`` (the study Dataset).
+    """
+    from .study import Study, save_study
+
+    study = Study(election_dir, factors={"as_of": [d.isoformat() for d in dates]}, seed=seed,
+                  spec_changes=spec_changes, model_file=model_file)
+    ds = study.run(client=client, workers=workers, progress=progress)
     rows = []
-    for day in dates:
-        result = fit(inputs.polls, inputs.election, spec, as_of=day, seed=seed,
-                     progress=progress)
-        summary = summarize(simulate(result, seed=seed))
-        for key, c in summary["candidates"].items():
-            rows.append({"as_of": day.isoformat(), "candidate": key, "p_win": c["p_win"],
-                         "share_valid_q05": c["share_valid"]["q05"],
-                         "share_valid_q50": c["share_valid"]["q50"],
-                         "share_valid_q95": c["share_valid"]["q95"],
-                         "converged": result.diagnostics.converged,
-                         "polls_used": len(result.polls)})
+    for day in ds["as_of"].values:
+        point = ds.sel(as_of=day)
+        for key in point["candidate"].values:
+            c = point.sel(candidate=key)
+            q = c["share_valid"]
+            rows.append({"as_of": str(day), "candidate": str(key), "p_win": float(c["p_win"]),
+                         "share_valid_q05": float(q.sel(quantile=0.05)),
+                         "share_valid_q50": float(q.sel(quantile=0.5)),
+                         "share_valid_q95": float(q.sel(quantile=0.95)),
+                         "converged": bool(point["converged"]),
+                         "polls_used": int(point["polls_used"])})
     frame = pd.DataFrame(rows)
-    atomic_write_bytes(Path(out_dir) / "timeline.csv", _csv(frame))
+    out = Path(out_dir)
+    atomic_write_bytes(out / "timeline.csv", _csv(frame))
+    save_study(ds, out / "timeline.nc")
     return frame
 
 
