@@ -111,16 +111,32 @@ def prepare(polls: PollTable, election: Election, spec: ModelSpec,
     modes = sorted(table["mode"].unique())
     available = np.array([[c.available_on(d.date()) for c in election.candidates]
                           for d in dates])
-    in_race = np.array([[c.available_on(k.date()) for c in election.candidates] for k in knots])
+    # What was known on the as-of date: the ballot is the candidates in the race that day (later
+    # entries and withdrawals were not known then), and a candidate in the race is assumed to stay
+    # to election day; past entries and withdrawals are facts.
+    ballot = [c.key for c in election.candidates if c.available_on(as_of)]
+    if len(ballot) < 2:
+        raise ValueError(f"fewer than two candidates in the race on {as_of}")
+    in_race = np.array([[_known_in_race(c, k.date(), as_of) for c in election.candidates]
+                        for k in knots])
     step_active = (in_race[:-1] | in_race[1:]).astype(float)
     return ModelData(
-        as_of=as_of, candidates=candidates, ballot=election.ballot, knots=knots, dates=dates,
+        as_of=as_of, candidates=candidates, ballot=ballot, knots=knots, dates=dates,
         pollsters=pollsters, modes=modes, polls=table, counts=counts, offered=offered,
         knot_index=left, knot_weight=weight,
         pollster_index=table["pollster"].map({p: i for i, p in enumerate(pollsters)}).to_numpy(),
         mode_index=table["mode"].map({m: i for i, m in enumerate(modes)}).to_numpy(),
         available=available, step_active=step_active, interpolation=interp, anchor=anchor,
     )
+
+
+def _known_in_race(candidate, day: dt.date, as_of: dt.date) -> bool:
+    """Whether ``candidate`` is in the race on ``day`` as far as was known on ``as_of``."""
+    if candidate.available_from > as_of:
+        return False  # not yet an entrant: unknown on the as-of date
+    if candidate.available_until < as_of:
+        return candidate.available_on(day)  # withdrawal already happened: a fact
+    return candidate.available_from <= day  # in the race: assumed to stay to election day
 
 
 def _round_preserving_total(values: np.ndarray, totals: np.ndarray) -> np.ndarray:

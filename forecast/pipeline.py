@@ -7,6 +7,7 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import xarray as xr
 
@@ -207,6 +208,8 @@ def timeline(election_dir: str | Path, dates: list[dt.date], *, out_dir: str | P
         point = ds.sel(as_of=day)
         for key in point["candidate"].values:
             c = point.sel(candidate=key)
+            if not np.isfinite(float(c["p_win"])):
+                continue  # not on the ballot as known on that date
             q = c["share_valid"]
             rows.append({"as_of": str(day), "candidate": str(key), "p_win": float(c["p_win"]),
                          "share_valid_q05": float(q.sel(quantile=0.05)),

@@ -142,7 +142,12 @@ def test_timeline_stores_p_win_over_time_and_report_shows_it(synthetic, tmp_path
 
     frame = pd.read_csv(tmp_path / "timeline.csv")
     assert sorted(frame["as_of"].unique()) == ["2030-03-01", "2030-04-01"]
-    assert set(frame["candidate"]) == {"ana", "bruno", "carla"}
+    # Darío withdraws on 2030-03-22: as of 1 March he is still on the (then known) ballot.
+    early_set = set(frame[frame["as_of"] == "2030-03-01"]["candidate"].dropna())
+    late_set = set(frame[frame["as_of"] == "2030-04-01"]["candidate"].dropna())
+    assert early_set == {"ana", "bruno", "carla", "dario"}
+    assert late_set == {"ana", "bruno", "carla"}
+    frame = frame.dropna(subset=["p_win"])
     sums = frame.groupby("as_of")["p_win"].sum()
     assert np.allclose(sums.values, 1.0)
     early = frame[frame["as_of"] == "2030-03-01"]["polls_used"].iloc[0]
