@@ -30,8 +30,9 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
+from .cli import iso_date
 from .election import Election
-from .problems import InputError, Problem
+from .problems import InputError, Problem, decode_utf8
 
 #: Rows of a results file that are not candidates (both are part of the invalid vote).
 RESERVED_ROWS = ("unregistered", "null")
@@ -121,12 +122,7 @@ def read_results(path: str | Path, election: Election) -> Results:
         raise InputError([Problem(shown, 0, "", "results file not found: expected a CSV with "
                                   "columns candidate,votes")])
     raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise InputError([Problem(shown, line, "", "not UTF-8 text: save the file as UTF-8")]
-                         ) from None
+    text = decode_utf8(raw, shown)
     if "\x00" in text:
         raise InputError([Problem(shown, 1, "", "binary data (NUL bytes): expected a CSV text "
                                   "file")])
@@ -442,13 +438,6 @@ def _span(low: float, high: float) -> str:
     return f"{100 * low:.2f}–{100 * high:.2f}"
 
 
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date YYYY-MM-DD") from None
-
-
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="forecast backtest",
@@ -456,7 +445,7 @@ def _parser() -> argparse.ArgumentParser:
                     "official result (see docs/backtest.md).")
     p.add_argument("election_dir", nargs="?", default=DEFAULT_ELECTION,
                    help=f"election folder (default {DEFAULT_ELECTION})")
-    p.add_argument("--as-of", type=_date, nargs="+", action="extend", default=None,
+    p.add_argument("--as-of", type=iso_date, nargs="+", action="extend", default=None,
                    metavar="DATE", help="as-of date(s) YYYY-MM-DD: only polls whose fieldwork "
                    "had ended by then (repeatable; default: every poll)")
     p.add_argument("--json", action="store_true",

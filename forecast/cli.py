@@ -14,7 +14,8 @@ EXIT_INPUT = 2
 EXIT_NOT_CONVERGED = 3
 
 
-def _date(text: str) -> dt.date:
+def iso_date(text: str) -> dt.date:
+    """argparse type for a YYYY-MM-DD date."""
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
@@ -40,7 +41,7 @@ def _parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="fit, simulate and write the report")
     common(run)
-    run.add_argument("--as-of", type=_date, default=None,
+    run.add_argument("--as-of", type=iso_date, default=None,
                      help="use only polls whose fieldwork ended by this date")
     run.add_argument("--strict", action="store_true",
                      help="exit non-zero (3) when the fit fails its convergence checks")
@@ -48,9 +49,9 @@ def _parser() -> argparse.ArgumentParser:
     tl = sub.add_parser("timeline", help="fit as of a series of dates; store P(win) over time")
     common(tl)
     tl.add_argument("--every", type=int, default=7, help="days between as-of dates")
-    tl.add_argument("--start", type=_date, default=None)
-    tl.add_argument("--end", type=_date, default=None)
-    tl.add_argument("--dates", type=_date, nargs="*", default=None, help="explicit dates")
+    tl.add_argument("--start", type=iso_date, default=None)
+    tl.add_argument("--end", type=iso_date, default=None)
+    tl.add_argument("--dates", type=iso_date, nargs="*", default=None, help="explicit dates")
     tl.add_argument("--workers", type=int, default=None,
                     help="local processes (default: cores / cores used by one fit)")
     tl.add_argument("--scheduler", default=None, help="Dask scheduler address (tcp://...)")

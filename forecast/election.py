@@ -12,7 +12,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .problems import InputError, Problem
+from .problems import InputError, Problem, decode_utf8
 
 #: Poll-file columns that are not candidates.
 RESERVED_COLUMNS = (
@@ -166,12 +166,7 @@ def load_election(directory: str | Path) -> Election:
     if not path.is_file():
         raise InputError([Problem(shown, 0, "", "no election definition: expected election.toml")])
     raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        problem = Problem(shown, line, "", "not UTF-8 text: save the file as UTF-8")
-        raise InputError([problem]) from None
+    text = decode_utf8(raw, shown)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

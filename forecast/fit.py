@@ -9,6 +9,7 @@ import sys
 import tempfile
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -205,17 +206,26 @@ def data_variable_names() -> list[str]:
     return list(POLL_ARRAY_NAMES)
 
 
-def atomic_write_bytes(path: Path, payload: bytes) -> None:
-    """Write a file through a temporary file and a rename: never half-written."""
+def atomic_write_file(path: Path, write: Callable[[str], object]) -> Path:
+    """Have ``write`` fill a temporary file beside ``path``, then rename it: never half-written.
+
+    For writers that need a file name (netCDF); :func:`atomic_write_bytes` for bytes.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
+        write(tmp)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    return path
+
+
+def atomic_write_bytes(path: Path, payload: bytes) -> None:
+    """Write a file through a temporary file and a rename: never half-written."""
+    atomic_write_file(path, lambda tmp: Path(tmp).write_bytes(payload))
 
 
 def save_fit(result: Fit, path: str | Path) -> Path:
@@ -234,16 +244,7 @@ def save_fit(result: Fit, path: str | Path) -> Path:
         "spec": json.dumps(result.spec.as_dict()),
         "diagnostics": json.dumps(result.diagnostics.as_dict()),
     })
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        tree.to_netcdf(tmp, engine="netcdf4")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return atomic_write_file(path, lambda tmp: tree.to_netcdf(tmp, engine="netcdf4"))
 
 
 def load_fit(path: str | Path, election_dir: str | Path | None = None) -> Fit:

@@ -48,6 +48,16 @@ class InputError(ValueError):
         )
 
 
+def decode_utf8(raw: bytes, shown: str) -> str:
+    """Text of a file that must be UTF-8 (a BOM is allowed), or InputError naming the line."""
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise InputError([Problem(shown, line, "", "not UTF-8 text: save the file as UTF-8")]
+                         ) from None
+
+
 def display_path(path: str | Path) -> str:
     """Path as the user gave it (relative paths stay relative) for messages."""
     return str(path)

@@ -3,16 +3,15 @@ study's result to netCDF."""
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
 
 import xarray as xr
 
-from ..problems import InputError, Problem
+from ..fit import atomic_write_file
+from ..problems import InputError, Problem, decode_utf8
 from .factors import _as_date
 from .runner import DEFAULT_SEED, Study
 
@@ -54,12 +53,7 @@ def _read_toml(path: Path, shown: str) -> tuple[dict, str]:
     if not path.is_file():
         raise InputError([Problem(shown, 0, "", "study specification not found")])
     raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise InputError([Problem(shown, line, "", "not UTF-8 text: save the file as UTF-8")]
-                         ) from None
+    text = decode_utf8(raw, shown)
     try:
         return tomllib.loads(text), text
     except tomllib.TOMLDecodeError as exc:
@@ -145,17 +139,5 @@ def load_study(path: str | Path, *, spec_changes: dict | None = None) -> Study:
 
 def save_study(ds: xr.Dataset, path: str | Path) -> Path:
     """Write the study result to netCDF through a temporary file and a rename."""
-    path = Path(path)
-    # Not forecast.fit.atomic_write_bytes: netCDF4 writes to a path, so the temporary file is
-    # written in place and renamed, as forecast.fit.save_fit does.
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        ds.to_netcdf(tmp, engine="netcdf4")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return atomic_write_file(Path(path), lambda tmp: ds.to_netcdf(tmp, engine="netcdf4"))
 
