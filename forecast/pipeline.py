@@ -11,8 +11,17 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from .congress.forecast import (
+    congress_dataset,
+    congress_directory,
+    congress_forecast,
+    congress_section,
+    congress_tables,
+    fit_party_polls,
+    load_congress_inputs,
+)
 from .election import Election, load_election
-from .fit import Fit, atomic_write_bytes, fit, load_fit, save_fit
+from .fit import Fit, atomic_write_bytes, atomic_write_file, fit, load_fit, save_fit
 from .polls import PollTable, read_polls
 from .report import (
     plot_house_effects,
@@ -27,6 +36,7 @@ from .simulate import daily_support, simulate, summarize
 from .spec import ModelSpec, load_spec
 
 DEFAULT_MODEL = Path("models") / "president.toml"
+PARTY_FIT = "party_fit.nc"
 
 
 @dataclass
@@ -79,16 +89,31 @@ def forecast_summary(result: Fit, draws: xr.Dataset, warnings: list[str]) -> dic
 
 
 def report(result: Fit, out_dir: str | Path, *, seed: int = 20180701,
-           warnings: list[str] | None = None, update_timeline: bool = False) -> dict:
+           warnings: list[str] | None = None, update_timeline: bool = False,
+           party: Fit | None = None) -> dict:
     """Simulate from a fit and write the report into ``out_dir``; returns the summary.
 
     With ``update_timeline``, this fit's as-of point is added to an existing ``timeline.csv``
-    before the P(win)-over-time chart is drawn.
+    before the P(win)-over-time chart is drawn. With ``party`` (the party-poll fit), the
+    Congress projection joins the report (``chambers`` block, seat tables, ``congress.nc``).
     """
     out = Path(out_dir)
     warnings = warnings or []
     draws = simulate(result, seed=seed)
     summary = forecast_summary(result, draws, warnings)
+    sections = []
+    extra_tables: dict[str, bytes] = {}
+    if party is not None:
+        cong = load_congress_inputs(result.election)
+        if cong is not None:
+            congress = congress_forecast(result, party, cong.definition, cong.spec, seed=seed,
+                                         winners=draws["winner"].values)
+            summary["chambers"] = congress.summary
+            sections.append(congress_section(congress))
+            extra_tables.update(congress_tables(congress))
+            dataset = congress_dataset(congress)
+            atomic_write_file(out / "congress.nc",
+                              lambda tmp: dataset.to_netcdf(tmp, engine="netcdf4"))
     if update_timeline:
         extend_timeline(out, summary)
     election = result.election
@@ -124,7 +149,9 @@ def report(result: Fit, out_dir: str | Path, *, seed: int = 20180701,
         "house_effects.csv": _csv(_house_table(house)),
         "polls_used.csv": _csv(result.polls),
     }
-    write_report(out, summary, figures, tables, names=names, warnings=warnings)
+    tables.update(extra_tables)
+    write_report(out, summary, figures, tables, names=names, warnings=warnings,
+                 sections=sections)
     return summary
 
 
@@ -164,19 +191,29 @@ def _house_table(house: xr.DataArray) -> pd.DataFrame:
 def run(election_dir: str | Path, *, as_of: dt.date | None = None, out_dir: str | Path = "reports",
         seed: int = 20180701, model_file: str | Path | None = None,
         spec_changes: dict | None = None, progress: bool | None = None,
-        update_timeline: bool = False) -> tuple[Fit, dict]:
+        update_timeline: bool = False, congress: bool = True) -> tuple[Fit, dict]:
     """Fit, simulate and write the report; returns the fit and the summary.
 
     Inputs are validated before anything is written: a bad poll file raises InputError and
-    leaves ``out_dir`` untouched.
+    leaves ``out_dir`` untouched. When the election has a ``congress/`` definition (and
+    ``congress`` is true), the party polls are fitted too (same as-of date) and the seat
+    projection joins the report.
     """
     inputs = load_inputs(election_dir, model_file)
+    cong = load_congress_inputs(inputs.election) if congress else None
     spec = inputs.spec.with_(**spec_changes) if spec_changes else inputs.spec
     result = fit(inputs.polls, inputs.election, spec, as_of=as_of, seed=seed, progress=progress)
     out = Path(out_dir)
+    party = None
+    if cong is not None:
+        party = fit_party_polls(cong, as_of=result.as_of, seed=seed, progress=progress)
+        save_fit(party, out / PARTY_FIT)
     save_fit(result, out / "fit.nc")
-    summary = report(result, out, seed=seed, warnings=[str(w) for w in inputs.polls.warnings],
-                     update_timeline=update_timeline)
+    warnings = [str(w) for w in inputs.polls.warnings]
+    if cong is not None:
+        warnings += [str(w) for w in cong.polls.warnings]
+    summary = report(result, out, seed=seed, warnings=warnings,
+                     update_timeline=update_timeline, party=party)
     return result, summary
 
 
@@ -184,7 +221,13 @@ def rereport(fit_path: str | Path, out_dir: str | Path, *, seed: int = 20180701,
              election_dir: str | Path | None = None) -> dict:
     """Re-simulate and re-write the report from a saved fit, without refitting."""
     result = load_fit(fit_path, election_dir)
-    return report(result, out_dir, seed=seed)
+    party_path = Path(fit_path).parent / PARTY_FIT
+    party = None
+    if party_path.is_file():
+        directory = congress_directory(result.election)
+        if directory is not None:
+            party = load_fit(party_path, directory)
+    return report(result, out_dir, seed=seed, party=party)
 
 
 def timeline(election_dir: str | Path, dates: list[dt.date], *, out_dir: str | Path = "reports",

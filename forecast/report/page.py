@@ -6,6 +6,7 @@ import base64
 import html
 import io
 import json
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -37,6 +38,35 @@ document.body.setAttribute('data-charts-loaded',ok+'/'+imgs.length);});
 """
 
 
+@dataclass
+class Section:
+    """A part of the page beyond the presidential race (Congress, governors).
+
+    Parameters
+    ----------
+    key
+        Element id of the section (``section-<key>``).
+    title
+        Heading.
+    html
+        Body HTML placed before the figures; the caller escapes everything in it.
+    figures
+        Charts by file stem: (caption, figure); written as PNG and inlined like the others.
+    """
+
+    key: str
+    title: str
+    html: str
+    figures: dict[str, tuple[str, Figure]] = field(default_factory=dict)
+
+
+def _figure_html(stem: str, caption: str, png: bytes) -> str:
+    e = html.escape
+    return (f"<figure id='fig-{e(stem)}'><img class='chart' alt='{e(caption)}' "
+            f"src='data:image/png;base64,{base64.b64encode(png).decode()}'>"
+            f"<figcaption>{e(caption)}</figcaption></figure>")
+
+
 def figure_png(fig: Figure) -> bytes:
     """PNG bytes of a figure (and close it)."""
     buf = io.BytesIO()
@@ -50,8 +80,11 @@ def _pct(x: float) -> str:
 
 
 def render_html(summary: dict, charts: dict[str, tuple[str, bytes]], *,
-                names: dict[str, str], warnings: list[str]) -> str:
-    """The page's HTML. ``charts`` maps a file stem to (caption, PNG bytes)."""
+                names: dict[str, str], warnings: list[str],
+                sections: list[tuple[Section, dict[str, tuple[str, bytes]]]] | None = None
+                ) -> str:
+    """The page's HTML. ``charts`` maps a file stem to (caption, PNG bytes); each section
+    comes with its own charts."""
     diag = summary["diagnostics"]
     e = html.escape
     rows = []
@@ -77,11 +110,12 @@ def render_html(summary: dict, charts: dict[str, tuple[str, bytes]], *,
                  f"min ESS bulk (election-day shares) {diag['min_ess_bulk']:.0f}, sampler "
                  f"{e(diag['sampler'])}, {diag['chains']}×{diag['draws']} draws, fit "
                  f"{diag['fit_seconds']:.0f} s.</div>")
-    figs = "".join(
-        f"<figure id='fig-{e(stem)}'><img class='chart' alt='{e(caption)}' "
-        f"src='data:image/png;base64,{base64.b64encode(png).decode()}'>"
-        f"<figcaption>{e(caption)}</figcaption></figure>"
-        for stem, (caption, png) in charts.items())
+    figs = "".join(_figure_html(stem, caption, png) for stem, (caption, png) in charts.items())
+    extra = "".join(
+        f"<section id='section-{e(sec.key)}'><h2>{e(sec.title)}</h2>{sec.html}"
+        + "".join(_figure_html(stem, caption, png) for stem, (caption, png) in pngs.items())
+        + "</section>"
+        for sec, pngs in (sections or []))
     warn_items = "".join(f"<li>{e(w)}</li>" for w in warnings)
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
@@ -103,6 +137,7 @@ vote: <strong id="p-under-third">{_pct(summary['p_winner_under_third'])}</strong
 <h3>Finishing orders</h3><table id="orders"><tr><th>Order</th><th>Probability</th></tr>{orders}
 </table>
 {figs}
+{extra}
 <details><summary>Poll-file warnings ({len(warnings)})</summary><ul>{warn_items}</ul></details>
 <p class="sub">Shares of the total vote include null votes and votes for non-registered
 candidates in the base. Machine-readable results: <code>summary.json</code>, <code>*.csv</code>.
@@ -113,7 +148,7 @@ Method: see the project's docs/model.md.</p>
 
 def write_report(out_dir: str | Path, summary: dict, figures: dict[str, tuple[str, Figure]],
                  tables: dict[str, bytes], *, names: dict[str, str],
-                 warnings: list[str]) -> Path:
+                 warnings: list[str], sections: list[Section] | None = None) -> Path:
     """Write charts (PNG), tables (CSV), ``summary.json`` and ``index.html`` into ``out_dir``.
 
     Every file is written through a temporary file and a rename.
@@ -125,10 +160,18 @@ def write_report(out_dir: str | Path, summary: dict, figures: dict[str, tuple[st
         png = figure_png(fig)
         atomic_write_bytes(out / f"{stem}.png", png)
         charts[stem] = (caption, png)
+    rendered: list[tuple[Section, dict[str, tuple[str, bytes]]]] = []
+    for sec in sections or []:
+        pngs = {}
+        for stem, (caption, fig) in sec.figures.items():
+            png = figure_png(fig)
+            atomic_write_bytes(out / f"{stem}.png", png)
+            pngs[stem] = (caption, png)
+        rendered.append((sec, pngs))
     for name, payload in tables.items():
         atomic_write_bytes(out / name, payload)
     atomic_write_bytes(out / "summary.json",
                        json.dumps(summary, indent=2, ensure_ascii=False).encode())
-    page = render_html(summary, charts, names=names, warnings=warnings)
+    page = render_html(summary, charts, names=names, warnings=warnings, sections=rendered)
     atomic_write_bytes(out / "index.html", page.encode("utf-8"))
     return out / "index.html"

@@ -1,0 +1,334 @@
+"""What a Congress projection needs to know about an election: parties, coalitions, where each
+coalition ran, the siglado, and the baseline district returns (``congress.toml`` beside the
+party-poll file), plus the model settings (``models/congress.toml``)."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..problems import InputError, Problem, decode_utf8
+from ..seats.swing import district_shares
+
+OTHER = "other"
+KEY = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class CoalitionRule:
+    """A coalition of the Congress elections."""
+
+    key: str
+    name: str
+    parties: tuple[str, ...]
+    candidate: str
+    baseline: dict[str, float]
+
+
+@dataclass
+class CongressDefinition:
+    """Facts about one election's Congress, validated.
+
+    Attributes
+    ----------
+    parties
+        Parties with list votes, in seat-table order.
+    coalitions
+        Coalition rules by key (``jhh``, ``paf``, ``tpm``).
+    baseline
+        District share table (index ``district_code``; ``edon``, ``valid_votes`` and one column
+        per bloc: each coalition key plus ``other``), fractions of the valid vote.
+    party_fraction
+        Per district, each party's fraction of its coalition's baseline vote (used where the
+        coalition did not run and its parties ran alone).
+    district_coalitions, senate_coalitions
+        1 where the coalition ran as one candidacy, by district / state (index ``edon``).
+    siglado
+        Rows (``district_code``, ``coalition``, ``party``) known from the public record.
+    senate_formulas
+        Rows (``edon``, ``coalition``, ``formula``, ``party``) known from the public record.
+    """
+
+    directory: Path
+    parties: list[str]
+    independent: str
+    coalitions: dict[str, CoalitionRule]
+    baseline: pd.DataFrame
+    party_fraction: pd.DataFrame
+    district_coalitions: pd.DataFrame
+    senate_coalitions: pd.DataFrame
+    siglado: pd.DataFrame
+    senate_formulas: pd.DataFrame
+    state_abbr: dict[int, str] = field(default_factory=dict)
+
+    @property
+    def blocs(self) -> list[str]:
+        """Coalition keys then ``other``: the units of the district swing."""
+        return [*self.coalitions, OTHER]
+
+    def coalition_of(self, party: str) -> str | None:
+        """The coalition a party belongs to, if any."""
+        for key, rule in self.coalitions.items():
+            if party in rule.parties:
+                return key
+        return None
+
+
+@dataclass(frozen=True)
+class CongressSpec:
+    """Settings of the Congress vote and seat model (``models/congress.toml``)."""
+
+    ticket_split_sd: float = 0.10
+    total_valid_votes: int = 55_000_000
+    swing_kind: str = "uniform"
+    state_noise_k: float = 0.115
+    district_noise_k: float = 0.138
+    senate_noise_k: float = 0.138
+    unknown_siglado: str = "coalition_split"
+    source: str = ""
+
+    def with_(self, **changes: object) -> CongressSpec:
+        """A copy with some settings changed (for studies and tests)."""
+        return replace(self, **changes)
+
+
+_LAYOUT = {
+    ("vote", "ticket_split_sd"): "ticket_split_sd",
+    ("vote", "total_valid_votes"): "total_valid_votes",
+    ("swing", "kind"): "swing_kind",
+    ("swing", "state_noise_k"): "state_noise_k",
+    ("swing", "district_noise_k"): "district_noise_k",
+    ("swing", "senate_noise_k"): "senate_noise_k",
+    ("siglado", "unknown"): "unknown_siglado",
+}
+_CHOICES = {"swing_kind": ("uniform", "proportional"), "unknown_siglado": ("coalition_split",)}
+
+
+def _read_toml(path: Path) -> tuple[dict, str]:
+    shown = str(path)
+    if not path.is_file():
+        raise InputError([Problem(shown, 0, "", "file not found")])
+    text = decode_utf8(path.read_bytes(), shown)
+    try:
+        return tomllib.loads(text), text
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError([Problem(shown, 0, "", f"not valid TOML: {exc}")]) from None
+
+
+def _key_line(text: str, key: str) -> int:
+    for i, line in enumerate(text.split("\n")):
+        if line.split("=")[0].strip() == key or line.strip() == f"[{key}]":
+            return i + 1
+    return 0
+
+
+def load_congress_spec(path: str | Path) -> CongressSpec:
+    """Read ``models/congress.toml``, checking every key and value (InputError with lines)."""
+    path = Path(path)
+    shown = str(path)
+    data, text = _read_toml(path)
+    problems: list[Problem] = []
+    values: dict[str, object] = {}
+    types = {f.name: f.type for f in fields(CongressSpec)}
+    for section, table in data.items():
+        if not isinstance(table, dict):
+            problems.append(Problem(shown, _key_line(text, section), section,
+                                    "expected a [section]"))
+            continue
+        for key, value in table.items():
+            name = _LAYOUT.get((section, key))
+            line = _key_line(text, key)
+            if name is None:
+                problems.append(Problem(shown, line, f"{section}.{key}", "unknown setting"))
+                continue
+            kind = types[name]
+            if name in _CHOICES:
+                if value not in _CHOICES[name]:
+                    problems.append(Problem(shown, line, f"{section}.{key}",
+                                            f"{value!r}: expected one of "
+                                            f"{', '.join(_CHOICES[name])}"))
+                    continue
+            elif kind == "int":
+                if not (isinstance(value, int) and not isinstance(value, bool) and value >= 1000):
+                    problems.append(Problem(shown, line, f"{section}.{key}",
+                                            f"{value!r}: expected an integer of at least 1000"))
+                    continue
+            elif not (isinstance(value, (int, float)) and not isinstance(value, bool)
+                      and value >= 0):
+                problems.append(Problem(shown, line, f"{section}.{key}",
+                                        f"{value!r}: expected a number >= 0"))
+                continue
+            values[name] = float(value) if kind == "float" else value
+    if problems:
+        raise InputError(problems)
+    return CongressSpec(**values, source=shown)
+
+
+def _read_csv(path: Path, required: list[str], problems: list[Problem]) -> pd.DataFrame | None:
+    shown = str(path)
+    if not path.is_file():
+        problems.append(Problem(shown, 0, "", "file not found"))
+        return None
+    frame = pd.read_csv(path, keep_default_na=False, dtype=str)
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        problems.append(Problem(shown, 1, "", f"missing column(s): {', '.join(missing)}"))
+        return None
+    return frame
+
+
+def _int_column(frame: pd.DataFrame, col: str, shown: str, problems: list[Problem],
+                allowed: set[int] | None = None) -> None:
+    for i, raw in enumerate(frame[col]):
+        try:
+            value = int(raw)
+        except ValueError:
+            problems.append(Problem(shown, i + 2, col, f"{raw!r}: expected an integer"))
+            continue
+        if allowed is not None and value not in allowed:
+            problems.append(Problem(shown, i + 2, col,
+                                    f"{value}: expected one of {sorted(allowed)}"))
+
+
+def load_congress(directory: str | Path) -> CongressDefinition:
+    """Read ``congress.toml`` and the files it names; every problem with file and line.
+
+    Raises
+    ------
+    InputError
+    """
+    directory = Path(directory)
+    path = directory / "congress.toml"
+    shown = str(path)
+    data, text = _read_toml(path)
+    problems: list[Problem] = []
+    parties = data.get("parties")
+    if not (isinstance(parties, list) and parties and all(
+            isinstance(p, str) and KEY.match(p) for p in parties)):
+        problems.append(Problem(shown, _key_line(text, "parties"), "parties",
+                                "expected a list of lowercase party keys"))
+        parties = []
+    elif len(set(parties)) != len(parties):
+        problems.append(Problem(shown, _key_line(text, "parties"), "parties",
+                                "a party is listed twice"))
+    independent = data.get("independent", "independent")
+    coalitions: dict[str, CoalitionRule] = {}
+    seen: dict[str, str] = {}
+    raw_coalitions = data.get("coalitions", {})
+    if not isinstance(raw_coalitions, dict):
+        raw_coalitions = {}
+        problems.append(Problem(shown, _key_line(text, "coalitions"), "coalitions",
+                                "expected [coalitions.KEY] tables"))
+    for key, table in raw_coalitions.items():
+        line = _key_line(text, f"coalitions.{key}")
+        where = f"coalitions.{key}"
+        if not KEY.match(str(key)) or key == OTHER:
+            problems.append(Problem(shown, line, where, f"{key!r}: expected a lowercase key "
+                                    f"other than {OTHER!r}"))
+            continue
+        if not isinstance(table, dict):
+            problems.append(Problem(shown, line, where, "expected a table"))
+            continue
+        members = table.get("parties")
+        if not (isinstance(members, list) and members):
+            problems.append(Problem(shown, line, f"{where}.parties",
+                                    "expected a non-empty list of parties"))
+            continue
+        for p in members:
+            if p not in parties:
+                problems.append(Problem(shown, line, f"{where}.parties",
+                                        f"{p!r} is not in parties = [...]"))
+            elif p in seen:
+                problems.append(Problem(shown, line, f"{where}.parties",
+                                        f"{p!r} is already in coalition {seen[p]!r}"))
+            else:
+                seen[p] = key
+        candidate = table.get("candidate")
+        if not (isinstance(candidate, str) and KEY.match(candidate)):
+            problems.append(Problem(shown, line, f"{where}.candidate",
+                                    "expected the key of the coalition's presidential candidate"))
+            continue
+        baseline = table.get("baseline")
+        if not (isinstance(baseline, dict) and baseline and all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) and 0 < v <= 1
+                for v in baseline.values())):
+            problems.append(Problem(shown, line, f"{where}.baseline",
+                                    "expected {column = weight, ...} with weights in (0, 1]"))
+            continue
+        coalitions[key] = CoalitionRule(key, str(table.get("name", key)), tuple(members),
+                                        candidate, {k: float(v) for k, v in baseline.items()})
+    files = {}
+    for key in ("baseline_file", "district_coalitions_file", "senate_coalitions_file",
+                "siglado_file", "senate_formulas_file"):
+        value = data.get(key)
+        if not isinstance(value, str):
+            problems.append(Problem(shown, _key_line(text, key) or 0, key,
+                                    "expected a file name (relative to this file)"))
+        else:
+            files[key] = directory / value
+    if problems:
+        raise InputError(problems)
+
+    keys = list(coalitions)
+    base_raw = _read_csv(files["baseline_file"], ["district_code", "edon", "valid_votes"],
+                         problems)
+    dcov = _read_csv(files["district_coalitions_file"], ["district_code", "edon", *keys],
+                     problems)
+    scov = _read_csv(files["senate_coalitions_file"], ["edon", "state_abbr", *keys], problems)
+    sig = _read_csv(files["siglado_file"], ["district_code", "coalition", "party"], problems)
+    sform = _read_csv(files["senate_formulas_file"], ["edon", "coalition", "formula", "party"],
+                      problems)
+    if problems:
+        raise InputError(problems)
+    assert base_raw is not None and dcov is not None and scov is not None
+    assert sig is not None and sform is not None
+    for frame, path, cols in ((dcov, files["district_coalitions_file"], keys),
+                              (scov, files["senate_coalitions_file"], keys)):
+        for col in cols:
+            _int_column(frame, col, str(path), problems, {0, 1})
+    for frame, path in ((sig, files["siglado_file"]), (sform, files["senate_formulas_file"])):
+        for i, row in frame.iterrows():
+            line = int(i) + 2
+            if row["coalition"] not in coalitions:
+                problems.append(Problem(str(path), line, "coalition",
+                                        f"{row['coalition']!r}: expected one of {keys}"))
+            elif row["party"] not in coalitions[row["coalition"]].parties:
+                problems.append(Problem(str(path), line, "party",
+                                        f"{row['party']!r} is not a party of coalition "
+                                        f"{row['coalition']!r}"))
+    _int_column(sform, "formula", str(files["senate_formulas_file"]), problems, {1, 2})
+    base_cols = {c for rule in coalitions.values() for c in rule.baseline} | set(parties)
+    missing = sorted(base_cols - set(base_raw.columns))
+    if missing:
+        problems.append(Problem(str(files["baseline_file"]), 1, "",
+                                f"missing column(s): {', '.join(missing)}"))
+    if problems:
+        raise InputError(problems)
+
+    numeric = base_raw.copy()
+    for col in [*base_cols, "valid_votes", "edon", "district_code"]:
+        numeric[col] = pd.to_numeric(numeric[col].replace("", "0"))
+    baseline = district_shares(numeric, {k: r.baseline for k, r in coalitions.items()},
+                               other=OTHER)
+    fraction = pd.DataFrame(index=baseline.index)
+    for rule in coalitions.values():
+        votes = numeric.set_index("district_code")[list(rule.parties)].astype(float)
+        total = votes.sum(axis=1).replace(0, np.nan)
+        share = votes.div(total, axis=0).fillna(1.0 / len(rule.parties))
+        for p in rule.parties:
+            fraction[p] = share[p]
+    dcov = dcov.assign(**{c: dcov[c].astype(int) for c in [*keys, "district_code", "edon"]})
+    dcov = dcov.set_index("district_code").loc[baseline.index]
+    scov = scov.assign(**{c: scov[c].astype(int) for c in [*keys, "edon"]}).set_index("edon")
+    sig = sig.assign(district_code=sig["district_code"].astype(int))
+    sform = sform.assign(edon=sform["edon"].astype(int), formula=sform["formula"].astype(int))
+    return CongressDefinition(
+        directory=directory, parties=list(parties), independent=str(independent),
+        coalitions=coalitions, baseline=baseline, party_fraction=fraction,
+        district_coalitions=dcov, senate_coalitions=scov, siglado=sig, senate_formulas=sform,
+        state_abbr={int(k): str(v) for k, v in scov["state_abbr"].items()})
