@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from forecast.seats.swing import (
@@ -61,6 +62,23 @@ BLOCS_2018 = {
 }
 
 
+def noise_factors() -> tuple[float, float]:
+    """(k_state, k_district): residual sds of uniform swing 2012 -> 2015 as multiples of the
+    binomial-like scale sqrt(p (1 - p)), p the bloc's mean national share of the two elections;
+    pooled over blocs as the root mean square. models/congress.toml uses these."""
+    base = read_district_shares(RESULTS / "deputies_district_2012.csv", BLOCS_2012)
+    target = read_district_shares(RESULTS / "deputies_district_2015.csv", BLOCS_2015)
+    dec = decompose_swing(base, target, "uniform", DECOMPOSED_2012_2015)
+    p = (national_shares(base, DECOMPOSED_2012_2015)
+         + national_shares(target, DECOMPOSED_2012_2015)) / 2
+    v = (p * (1 - p)).to_numpy()
+    out = []
+    for col in ("state_sd", "district_sd"):
+        s = dec.sds.loc[DECOMPOSED_2012_2015, col].to_numpy()
+        out.append(float(np.sqrt(np.mean(s**2 / v))))
+    return out[0], out[1]
+
+
 def _fmt(df: pd.DataFrame, scale: float) -> str:
     return (df * scale).round(2).to_string()
 
@@ -95,6 +113,9 @@ def main() -> None:
     uni = predict_shares(b15, national_swing(b15, t18, "uniform"), "uniform", normalize=False)
     print("uniform: district x bloc predictions clipped at 0:", int((uni == 0).sum().sum()),
           "of", uni.size, "(by bloc:", (uni == 0).sum().to_dict(), ")")
+    k_state, k_district = noise_factors()
+    print(f"\nnoise factors (sd = k * sqrt(p (1 - p)), 2012 -> 2015, uniform): "
+          f"k_state {k_state:.4f}, k_district {k_district:.4f}")
     print("true 2018 bloc winners:", t18.iloc[:, 2:].idxmax(axis=1).value_counts().to_dict())
 
     # The same question inside the calibration window (2012 -> 2015), for consistency.

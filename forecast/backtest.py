@@ -345,7 +345,7 @@ def _check_dates(dates: list[dt.date | None], polls, election: Election) -> None
 def backtest(election_dir: str | Path, dates: list[dt.date | None] | None = None, *,
              seed: int = DEFAULT_SEED, spec_changes: dict | None = None,
              model_file: str | Path | None = None, results_file: str | Path | None = None,
-             progress: bool | None = None) -> list[dict]:
+             progress: bool | None = None, congress: bool = True) -> list[dict]:
     """Fit as of each date, simulate, and score against the official result.
 
     Parameters
@@ -363,6 +363,10 @@ def backtest(election_dir: str | Path, dates: list[dt.date | None] | None = None
         Model spec TOML (default ``models/president.toml``).
     results_file
         Results CSV overriding the election's ``results_file``.
+    congress
+        Also fit the party polls and score the seat projection against the official seats
+        (``seats`` key), when the election has a Congress definition with a
+        ``seats_results_file``.
 
     Returns
     -------
@@ -377,6 +381,8 @@ def backtest(election_dir: str | Path, dates: list[dt.date | None] | None = None
         Bad election, poll, model or results file, or an as-of date with fewer than two polls
         or after election day; raised before any fitting.
     """
+    from .congress.backtest import read_official_seats, score_seats
+    from .congress.forecast import congress_forecast, fit_party_polls, load_congress_inputs
     from .fit import fit
     from .pipeline import load_inputs
     from .simulate import simulate
@@ -387,10 +393,23 @@ def backtest(election_dir: str | Path, dates: list[dt.date | None] | None = None
     dates = list(dates) if dates else [None]
     _check_dates(dates, inputs.polls, election)
     spec = inputs.spec.with_(**spec_changes) if spec_changes else inputs.spec
+    cong = load_congress_inputs(election) if congress else None
+    official = None
+    if cong is not None and cong.definition.seats_results is not None:
+        official = read_official_seats(cong.definition.seats_results, cong.definition)
+    if cong is not None and spec_changes:
+        cong.party_spec = cong.party_spec.with_(**spec_changes)
     records = []
     for day in dates:
         result = fit(inputs.polls, election, spec, as_of=day, seed=seed, progress=progress)
-        scores = score(simulate(result, seed=seed), results)
+        draws = simulate(result, seed=seed)
+        scores = score(draws, results)
+        if cong is not None and official is not None:
+            party = fit_party_polls(cong, as_of=result.as_of, seed=seed, progress=progress)
+            congress_result = congress_forecast(result, party, cong.definition, cong.spec,
+                                                seed=seed, winners=draws["winner"].values)
+            scores["seats"] = score_seats(congress_result.projection, cong.definition, official)
+            scores["seats"]["party_poll_converged"] = party.diagnostics.converged
         records.append({
             "schema": "forecast.backtest/1",
             "election": election.name,
@@ -431,6 +450,16 @@ def format_table(record: dict) -> str:
         f"mean |error| {100 * record['mean_abs_error']:.2f} pt   "
         f"in 50%: {record['n_in_50']}/{len(ranked)}   in 90%: {record['n_in_90']}/{len(ranked)}",
     ]
+    for chamber, block in record.get("seats", {}).items():
+        if not isinstance(block, dict):
+            continue
+        lines.append(f"{chamber}: coalition seats (actual, median, 90% interval, "
+                     "P(actual majority status))")
+        for key, c in block["coalitions"].items():
+            lines.append(f"  {key:<6}{c['actual']:>5}{c['q50']:>8.0f}   "
+                         f"{c['q05']:.0f}–{c['q95']:.0f} {'in' if c['in_90'] else 'OUT':>4}"
+                         f"{c['p_actual_majority_status']:>8.3f}")
+        lines.append(f"  parties in 90%: {block['n_in_90_parties']}/{len(block['parties'])}")
     return "\n".join(lines)
 
 

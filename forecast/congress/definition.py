@@ -65,6 +65,7 @@ class CongressDefinition:
     siglado: pd.DataFrame
     senate_formulas: pd.DataFrame
     state_abbr: dict[int, str] = field(default_factory=dict)
+    seats_results: Path | None = None  # official seats, for backtests only
 
     @property
     def blocs(self) -> list[str]:
@@ -271,6 +272,10 @@ def load_congress(directory: str | Path) -> CongressDefinition:
                                     "expected a file name (relative to this file)"))
         else:
             files[key] = directory / value
+    seats_results = data.get("seats_results_file")
+    if seats_results is not None and not isinstance(seats_results, str):
+        problems.append(Problem(shown, _key_line(text, "seats_results_file"),
+                                "seats_results_file", "expected a file name"))
     if problems:
         raise InputError(problems)
 
@@ -331,4 +336,5 @@ def load_congress(directory: str | Path) -> CongressDefinition:
         directory=directory, parties=list(parties), independent=str(independent),
         coalitions=coalitions, baseline=baseline, party_fraction=fraction,
         district_coalitions=dcov, senate_coalitions=scov, siglado=sig, senate_formulas=sform,
-        state_abbr={int(k): str(v) for k, v in scov["state_abbr"].items()})
+        state_abbr={int(k): str(v) for k, v in scov["state_abbr"].items()},
+        seats_results=directory / seats_results if seats_results else None)
