@@ -6,6 +6,7 @@ import argparse
 import datetime as dt
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 from .problems import InputError
 
@@ -43,6 +44,8 @@ def _parser() -> argparse.ArgumentParser:
     common(run)
     run.add_argument("--as-of", type=iso_date, default=None,
                      help="use only polls whose fieldwork ended by this date")
+    run.add_argument("--no-congress", action="store_true",
+                     help="skip the Congress projection (party polls and seats)")
     run.add_argument("--strict", action="store_true",
                      help="exit non-zero (3) when the fit fails its convergence checks")
 
@@ -60,6 +63,7 @@ def _parser() -> argparse.ArgumentParser:
                         "(adds this as-of point to timeline.csv when a timeline exists)")
     common(up)
     up.add_argument("--strict", action="store_true")
+    up.add_argument("--no-congress", action="store_true")
 
     polls = sub.add_parser("polls", help="manage poll files")
     polls_sub = polls.add_subparsers(dest="polls_command", required=True)
@@ -163,6 +167,22 @@ def _print_summary(summary: dict) -> None:
         print(f"{key:<14}{c['p_win']:>8.1%}{st['q05']:>11.1%}{st['q50']:>8.1%}{st['q95']:>8.1%}"
               f"{c['share_valid']['q50']:>11.1%}")
     print(f"P(winner under a third of the total vote): {summary['p_winner_under_third']:.1%}")
+    chambers = summary.get("chambers")
+    if chambers:
+        print(f"\n{'seats':<14}{'chamber':<10}{'q05':>6}{'q50':>6}{'q95':>6}"
+              f"{'P(majority)':>13}{'P(2/3)':>9}")
+        for chamber in ("deputies", "senate"):
+            for key, c in chambers[chamber]["coalitions"].items():
+                q = c["seats"]
+                print(f"{key:<14}{chamber:<10}{q['q05']:>6.0f}{q['q50']:>6.0f}{q['q95']:>6.0f}"
+                      f"{c['p_majority']:>13.1%}{c['p_two_thirds']:>9.1%}")
+
+
+def _describe(d: dict) -> str:
+    state = "converged" if d["converged"] else "NOT CONVERGED"
+    return (f"fit {state}: max R-hat {d['max_rhat']:.4f}, divergences {d['divergences']}, "
+            f"min ESS bulk (election-day shares) {d['min_ess_bulk']:.0f}, "
+            f"{d['chains']}x{d['draws']} draws in {d['fit_seconds']:.1f} s")
 
 
 def _report_diagnostics(diagnostics) -> None:
@@ -178,7 +198,8 @@ def _run(args: argparse.Namespace, update_timeline: bool = False) -> int:
 
     result, summary = run(args.election_dir, as_of=args.as_of, out_dir=args.out, seed=args.seed,
                           model_file=args.model, spec_changes=_overrides(args),
-                          update_timeline=update_timeline)
+                          update_timeline=update_timeline,
+                          congress=not getattr(args, "no_congress", False))
     n_warn = len(summary["poll_warnings"])
     if n_warn:
         print(f"{n_warn} poll-file warning(s) (treatments applied; see the report):",
@@ -188,9 +209,14 @@ def _run(args: argparse.Namespace, update_timeline: bool = False) -> int:
         if n_warn > 5:
             print(f"  ... and {n_warn - 5} more", file=sys.stderr)
     _report_diagnostics(result.diagnostics)
+    party_fit = summary.get("chambers", {}).get("party_poll_fit")
+    if party_fit is not None:
+        print("party polls: ", end="")
+        _report_diagnostics(SimpleNamespace(**party_fit, describe=lambda: _describe(party_fit)))
     _print_summary(summary)
     print(f"\nreport: {Path(args.out) / 'index.html'}")
-    if args.strict and not result.diagnostics.converged:
+    party_ok = party_fit is None or party_fit["converged"]
+    if args.strict and not (result.diagnostics.converged and party_ok):
         return EXIT_NOT_CONVERGED
     return 0
 

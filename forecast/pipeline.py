@@ -202,6 +202,8 @@ def run(election_dir: str | Path, *, as_of: dt.date | None = None, out_dir: str 
     inputs = load_inputs(election_dir, model_file)
     cong = load_congress_inputs(inputs.election) if congress else None
     spec = inputs.spec.with_(**spec_changes) if spec_changes else inputs.spec
+    if cong is not None and spec_changes:
+        cong.party_spec = cong.party_spec.with_(**spec_changes)
     result = fit(inputs.polls, inputs.election, spec, as_of=as_of, seed=seed, progress=progress)
     out = Path(out_dir)
     party = None

@@ -45,3 +45,7 @@ __all__ = ["FACTORS", "SUMMARIES", "UNDECIDED_LEVELS", "Factor", "FitRecord", "L
            "Scenario", "Setup", "Study", "check_setting", "derive_seed", "format_table",
            "load_study", "main", "plot_study", "register_factor", "register_summary",
            "save_study", "scenario_labels"]
+
+# Seat-model factors and the seat summary (registered on import; no-ops for elections without a
+# congress/ definition).
+from ..congress import study as _congress_study  # noqa: E402, F401
