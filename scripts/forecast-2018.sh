@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Set up and run the main job: the 2018 presidential forecast and its report in reports/.
+# Set up and run the main job: the 2018 forecast (presidency, Congress, governors) and its report
+# in reports/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
