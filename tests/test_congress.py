@@ -353,3 +353,41 @@ def test_2018_seat_backtest_as_of_june_28():
     assert seats["senate"]["n_in_90_coalitions"] == 3
     # JHH did win a simple majority of the Chamber: the forecast must have favoured it.
     assert jhh_dep["p_actual_majority_status"] > 0.5
+
+
+def test_congress_section_joins_the_report(definition, tmp_path):
+    """The report page carries the Congress section: seat tables, four charts, district table,
+    and a loud warning when the party-poll fit did not converge."""
+    from forecast.congress.forecast import CongressResult, congress_section, congress_tables
+    from forecast.report.page import write_report
+
+    shares = np.tile([0.45, 0.27, 0.22, 0.06], (60, 1))
+    proj = project_congress(_national(definition, shares), definition, CongressSpec(), seed=2)
+    summary = chambers_summary(proj, definition)
+    summary["party_poll_fit"] = {"converged": False, "problems": ["max R-hat 1.05 > 1.01"],
+                                 "max_rhat": 1.05, "polls_used": 26}
+    result = CongressResult(national=xr.Dataset(), projection=proj, summary=summary,
+                            definition=definition)
+    section = congress_section(result)
+    assert set(section.figures) == {"seats_deputies", "seats_senate", "hemicycle_deputies",
+                                    "hemicycle_senate"}
+    page_summary = {"election": "E", "as_of": "2018-06-28", "election_day": "2018-07-01",
+                    "polls_used": 1, "candidates": {}, "orders": [],
+                    "margin": {"q50": 0.1, "q05": 0, "q95": 0.2}, "p_winner_under_third": 0,
+                    "diagnostics": {"converged": True, "max_rhat": 1.0, "divergences": 0,
+                                    "min_ess_bulk": 1000, "sampler": "nutpie", "chains": 4,
+                                    "draws": 1000, "fit_seconds": 1.0}}
+    write_report(tmp_path, page_summary, {}, congress_tables(result), names={}, warnings=[],
+                 sections=[section])
+    page = (tmp_path / "index.html").read_text()
+    assert "id='section-congress'" in page
+    assert "id='seats-deputies'" in page and "id='seats-senate'" in page
+    assert page.count("<tr data-district=") == 300
+    assert "id='party-fit-diagnostics'" in page and "max R-hat 1.05 &gt; 1.01" in page
+    for stem in section.figures:
+        assert f"id='fig-{stem}'" in page
+        assert (tmp_path / f"{stem}.png").stat().st_size > 1000
+    seats = pd.read_csv(tmp_path / "seats.csv")
+    assert set(seats["kind"]) == {"party", "coalition"}
+    assert len(seats) == 2 * (9 + 3)
+    assert len(pd.read_csv(tmp_path / "districts.csv")) == 300
