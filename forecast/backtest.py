@@ -487,6 +487,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--draws", type=int, default=None, help="draws per chain (override)")
     p.add_argument("--tune", type=int, default=None, help="tuning steps per chain (override)")
     p.add_argument("--chains", type=int, default=None, help="chains (override)")
+    p.add_argument("--no-congress", action="store_true",
+                   help="skip the seat backtest (no party-poll fit)")
     p.add_argument("--strict", action="store_true",
                    help="exit 3 when any fit fails its convergence checks")
     return p
@@ -499,7 +501,8 @@ def main(argv: list[str] | None = None) -> int:
                                  ("chains", args.chains)) if v is not None}
     try:
         records = backtest(args.election_dir, args.as_of, seed=args.seed, spec_changes=changes,
-                           model_file=args.model, results_file=args.results)
+                           model_file=args.model, results_file=args.results,
+                           congress=not args.no_congress)
     except InputError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
