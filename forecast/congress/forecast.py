@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -45,6 +45,7 @@ class CongressResult:
     projection: xr.Dataset
     summary: dict
     definition: CongressDefinition
+    names: dict[str, str] = field(default_factory=dict)  # display names of parties
 
 
 def congress_directory(election: Election) -> Path | None:
@@ -130,7 +131,8 @@ def congress_forecast(president: Fit, party: Fit, definition: CongressDefinition
     }
     summary["party_poll_fit"] = party.diagnostics.as_dict()
     summary["party_poll_fit"]["polls_used"] = int(len(party.polls))
-    return CongressResult(national, projection, summary, definition)
+    names = {c.key: getattr(c, "name", c.key) for c in party.election.candidates}
+    return CongressResult(national, projection, summary, definition, names)
 
 
 def _quantiles(values: np.ndarray) -> dict[str, float]:
@@ -186,7 +188,7 @@ def congress_section(result: CongressResult, names: dict[str, str] | None = None
     from .summary import CHAMBERS
 
     definition = result.definition
-    names = dict(names or {})
+    names = {**result.names, **(names or {})}
     names.update({k: r.name for k, r in definition.coalitions.items()})
     figures = {}
     for chamber, (total, majority, two_thirds) in CHAMBERS.items():
@@ -218,9 +220,10 @@ def congress_section(result: CongressResult, names: dict[str, str] | None = None
                 "model did not converge — do not publish these seat numbers.</strong> "
                 + e("; ".join(fit_box.get("problems", []))) + "</div>")
     body = (diag + seat_table_html({k: s[k] for k in CHAMBERS}, names=names)
-            + "<h3>Districts: probability that each bloc's candidacy wins</h3>"
+            + "<details><summary>Districts: probability that each bloc's candidacy wins (300 "
+            "districts)</summary>"
             + district_table_html(district_table(result.projection),
-                                  blocs=definition.blocs, names=names))
+                                  blocs=definition.blocs, names=names) + "</details>")
     section = Section("congress", "Congress: Chamber of Deputies and Senate", body, figures)
     return section
 
