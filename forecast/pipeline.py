@@ -17,8 +17,9 @@ from .congress.forecast import (
     congress_forecast,
     congress_section,
     congress_tables,
-    fit_party_polls,
     load_congress_inputs,
+    party_fit_for,
+    save_party_fit,
 )
 from .election import Election, load_election
 from .fit import Fit, atomic_write_bytes, atomic_write_file, fit, load_fit, save_fit
@@ -208,8 +209,10 @@ def run(election_dir: str | Path, *, as_of: dt.date | None = None, out_dir: str 
     out = Path(out_dir)
     party = None
     if cong is not None:
-        party = fit_party_polls(cong, as_of=result.as_of, seed=seed, progress=progress)
-        save_fit(party, out / PARTY_FIT)
+        party, reused = party_fit_for(cong, out / PARTY_FIT, as_of=result.as_of, seed=seed,
+                                      progress=progress)
+        if not reused:
+            save_party_fit(cong, party, out / PARTY_FIT, seed=seed)
     save_fit(result, out / "fit.nc")
     warnings = [str(w) for w in inputs.polls.warnings]
     if cong is not None:

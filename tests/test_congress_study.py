@@ -85,3 +85,37 @@ def test_no_congress_definition_means_no_seat_variables(tmp_path):
     write_synthetic_election(directory, seed=1, n_polls=10, days=30)
     setup = Setup(polls=None, election=load_election(directory), spec=None)
     assert congress_study.seat_summary(xr.Dataset(), None, setup) == {}
+
+
+def test_party_fit_is_reused_only_when_nothing_it_depends_on_changed(tmp_path, monkeypatch):
+    import datetime as dt
+
+    import forecast.fit as fit_module
+    from forecast.congress import forecast as cf
+
+    election = load_election(ROOT / "polls" / "mx2018")
+    cong = load_congress_inputs(election)
+    calls = []
+
+    def fake_fit(inputs, *, as_of, seed, progress=None):
+        calls.append((as_of, seed))
+        return SimpleNamespace(as_of=as_of or dt.date(2018, 6, 27), tag=len(calls))
+
+    monkeypatch.setattr(cf, "fit_party_polls", fake_fit)
+    monkeypatch.setattr(fit_module, "save_fit", lambda result, path: path.write_text(
+        str(result.tag)))
+    monkeypatch.setattr(fit_module, "load_fit", lambda path, election_dir=None: SimpleNamespace(
+        tag=int(path.read_text()), reused=True))
+    path = tmp_path / "party_fit.nc"
+    june28 = dt.date(2018, 6, 28)
+    first, reused = cf.party_fit_for(cong, path, as_of=june28, seed=1)
+    assert not reused and len(calls) == 1
+    cf.save_party_fit(cong, first, path, seed=1)
+    # Same polls, same anchor knot (29 June is in the same week), same seed: reused.
+    again, reused = cf.party_fit_for(cong, path, as_of=dt.date(2018, 6, 29), seed=1)
+    assert reused and again.tag == 1 and len(calls) == 1
+    # Another seed, or an earlier date that drops the last party poll (ended 25 June): refit.
+    _, reused = cf.party_fit_for(cong, path, as_of=june28, seed=2)
+    assert not reused
+    _, reused = cf.party_fit_for(cong, path, as_of=dt.date(2018, 6, 24), seed=1)
+    assert not reused and len(calls) == 3

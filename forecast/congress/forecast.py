@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -88,6 +90,52 @@ def fit_party_polls(inputs: CongressInputs, *, as_of: dt.date | None, seed: int 
     """Fit the party-preference polls with the presidential model (same machinery)."""
     return fit(inputs.polls, inputs.election, inputs.party_spec, as_of=as_of, seed=seed,
                progress=progress)
+
+
+def _party_fit_key(inputs: CongressInputs, as_of: dt.date | None, seed: int) -> dict:
+    """What a party-poll fit depends on: the polls it uses, the knot it is anchored at, the
+    settings and the seed (the as-of date itself only matters through these)."""
+    from ..model import prepare
+
+    data = prepare(inputs.polls, inputs.election, inputs.party_spec, as_of)
+    polls = data.polls.drop(columns=[c for c in data.polls.columns if c == "source"])
+    digest = hashlib.sha256(polls.to_csv(index=False).encode()).hexdigest()
+    spec = {k: v for k, v in inputs.party_spec.as_dict().items() if k != "source"}
+    return {"polls_sha256": digest, "anchor": str(data.knots[data.anchor].date()),
+            "spec": spec, "seed": int(seed)}
+
+
+def party_fit_for(inputs: CongressInputs, path: Path, *, as_of: dt.date | None,
+                  seed: int = 20180701, progress: bool | None = None) -> tuple[Fit, bool]:
+    """The party-poll fit for a forecast, reusing the one saved at ``path`` when nothing it
+    depends on changed (same party polls used, anchor knot, settings and seed: the refit
+    would be identical). Returns (fit, reused).
+
+    A refit after a new presidential poll then costs one fit, not two. The key is stored beside
+    the fit (``party_fit.json``); the fit is written by the caller.
+    """
+    from ..fit import load_fit
+
+    key = _party_fit_key(inputs, as_of, seed)
+    sidecar = path.with_suffix(".json")
+    if path.is_file() and sidecar.is_file():
+        try:
+            same = json.loads(sidecar.read_text()) == json.loads(json.dumps(key, default=str))
+            if same:
+                return load_fit(path, inputs.election.directory), True
+        except (ValueError, OSError, KeyError):
+            pass  # unreadable or stale: refit
+    return fit_party_polls(inputs, as_of=as_of, seed=seed, progress=progress), False
+
+
+def save_party_fit(inputs: CongressInputs, result: Fit, path: Path, *, seed: int) -> None:
+    """Save the party-poll fit and its reuse key (both atomically)."""
+    from ..fit import atomic_write_bytes, save_fit
+
+    save_fit(result, path)
+    key = _party_fit_key(inputs, result.as_of, seed)
+    atomic_write_bytes(path.with_suffix(".json"),
+                       json.dumps(key, indent=1, default=str).encode())
 
 
 def president_coalitions(president: Fit, winners: np.ndarray) -> np.ndarray:
