@@ -345,7 +345,8 @@ def _check_dates(dates: list[dt.date | None], polls, election: Election) -> None
 def backtest(election_dir: str | Path, dates: list[dt.date | None] | None = None, *,
              seed: int = DEFAULT_SEED, spec_changes: dict | None = None,
              model_file: str | Path | None = None, results_file: str | Path | None = None,
-             progress: bool | None = None, congress: bool = True) -> list[dict]:
+             progress: bool | None = None, congress: bool = True,
+             governors: bool = True) -> list[dict]:
     """Fit as of each date, simulate, and score against the official result.
 
     Parameters
@@ -367,6 +368,9 @@ def backtest(election_dir: str | Path, dates: list[dt.date | None] | None = None
         Also fit the party polls and score the seat projection against the official seats
         (``seats`` key), when the election has a Congress definition with a
         ``seats_results_file``.
+    governors
+        Also fit the state polls and score the governor races (``governors`` key) against
+        the official results, when the election has governor races with a results file.
 
     Returns
     -------
@@ -384,6 +388,13 @@ def backtest(election_dir: str | Path, dates: list[dt.date | None] | None = None
     from .congress.backtest import read_official_seats, score_seats
     from .congress.forecast import congress_forecast, fit_party_polls, load_congress_inputs
     from .fit import fit
+    from .governors.backtest import backtest_governors, load_governor_results
+    from .governors.forecast import (
+        fit_governor_polls,
+        governor_forecast,
+        load_governor_inputs,
+        national_signal,
+    )
     from .pipeline import load_inputs
     from .simulate import simulate
 
@@ -397,6 +408,10 @@ def backtest(election_dir: str | Path, dates: list[dt.date | None] | None = None
     official = None
     if cong is not None and cong.definition.seats_results is not None:
         official = read_official_seats(cong.definition.seats_results, cong.definition)
+    gov = load_governor_inputs(election) if governors else None
+    gov_results = None
+    if gov is not None and gov.races.results_path is not None:
+        gov_results = load_governor_results(gov.races.results_path, gov.races)
     if cong is not None and spec_changes:
         cong.party_spec = cong.party_spec.with_(**spec_changes)
     records = []
@@ -410,6 +425,14 @@ def backtest(election_dir: str | Path, dates: list[dt.date | None] | None = None
                                                 seed=seed, winners=draws["winner"].values)
             scores["seats"] = score_seats(congress_result.projection, cong.definition, official)
             scores["seats"]["party_poll_converged"] = party.diagnostics.converged
+        if gov is not None and gov_results is not None:
+            gfit = fit_governor_polls(gov, as_of=result.as_of, seed=seed, progress=progress)
+            national = national_signal(
+                draws, congress_result.national["bloc_share"] if "seats" in scores else None,
+                list(gov.races.national_baseline.index))
+            gdraws, _ = governor_forecast(gfit, national, gov.races, seed=seed)
+            scores["governors"] = backtest_governors(gdraws, gov_results)
+            scores["governors"]["converged"] = gfit.diagnostics.converged
         records.append({
             "schema": "forecast.backtest/1",
             "election": election.name,
@@ -460,6 +483,13 @@ def format_table(record: dict) -> str:
                          f"{c['q05']:.0f}–{c['q95']:.0f} {'in' if c['in_90'] else 'OUT':>4}"
                          f"{c['p_actual_majority_status']:>8.3f}")
         lines.append(f"  parties in 90%: {block['n_in_90_parties']}/{len(block['parties'])}")
+    gov = record.get("governors")
+    if gov:
+        lines.append("governors: state, actual winner, P(actual winner)")
+        for state, g in gov["states"].items():
+            lines.append(f"  {state:<12}{g['actual_winner']:<6}{g['p_actual_winner']:>7.3f}")
+        lines.append(f"  actual winner P >= 0.5 in {gov['n_winner_p_ge_half']}/{gov['n_states']}"
+                     f"; Brier {gov['brier']:.4f}; 90% coverage {gov['coverage_90']:.2f}")
     return "\n".join(lines)
 
 
@@ -489,6 +519,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--chains", type=int, default=None, help="chains (override)")
     p.add_argument("--no-congress", action="store_true",
                    help="skip the seat backtest (no party-poll fit)")
+    p.add_argument("--no-governors", action="store_true",
+                   help="skip the governor backtest (no state-poll fit)")
     p.add_argument("--strict", action="store_true",
                    help="exit 3 when any fit fails its convergence checks")
     return p
@@ -502,7 +534,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         records = backtest(args.election_dir, args.as_of, seed=args.seed, spec_changes=changes,
                            model_file=args.model, results_file=args.results,
-                           congress=not args.no_congress)
+                           congress=not args.no_congress, governors=not args.no_governors)
     except InputError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)

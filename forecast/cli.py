@@ -46,6 +46,8 @@ def _parser() -> argparse.ArgumentParser:
                      help="use only polls whose fieldwork ended by this date")
     run.add_argument("--no-congress", action="store_true",
                      help="skip the Congress projection (party polls and seats)")
+    run.add_argument("--no-governors", action="store_true",
+                     help="skip the governor races (state polls)")
     run.add_argument("--strict", action="store_true",
                      help="exit non-zero (3) when the fit fails its convergence checks")
 
@@ -64,6 +66,7 @@ def _parser() -> argparse.ArgumentParser:
     common(up)
     up.add_argument("--strict", action="store_true")
     up.add_argument("--no-congress", action="store_true")
+    up.add_argument("--no-governors", action="store_true")
 
     polls = sub.add_parser("polls", help="manage poll files")
     polls_sub = polls.add_subparsers(dest="polls_command", required=True)
@@ -176,6 +179,18 @@ def _print_summary(summary: dict) -> None:
                 q = c["seats"]
                 print(f"{key:<14}{chamber:<10}{q['q05']:>6.0f}{q['q50']:>6.0f}{q['q95']:>6.0f}"
                       f"{c['p_majority']:>13.1%}{c['p_two_thirds']:>9.1%}")
+    governors = summary.get("governors")
+    if governors:
+        print("\ngovernors: P(win) of the favourite per state")
+        for state, v in governors.items():
+            if isinstance(v, dict) and "p_win" in v:
+                lead = max(v["p_win"], key=v["p_win"].get)
+                print(f"  {state:<12}{lead:<6}{v['p_win'][lead]:>7.1%}  "
+                      f"({v['polls_used']} polls)")
+        for key, c in governors["count"].items():
+            if c["mean"] >= 0.05:
+                print(f"  count {key:<6} median {c['q50']:.0f} (90%: {c['q05']:.0f}–"
+                      f"{c['q95']:.0f}), P(>= 5) {c['p_at_least'][5]:.1%}")
 
 
 def _describe(d: dict) -> str:
@@ -199,7 +214,8 @@ def _run(args: argparse.Namespace, update_timeline: bool = False) -> int:
     result, summary = run(args.election_dir, as_of=args.as_of, out_dir=args.out, seed=args.seed,
                           model_file=args.model, spec_changes=_overrides(args),
                           update_timeline=update_timeline,
-                          congress=not getattr(args, "no_congress", False))
+                          congress=not getattr(args, "no_congress", False),
+                          governors=not getattr(args, "no_governors", False))
     n_warn = len(summary["poll_warnings"])
     if n_warn:
         print(f"{n_warn} poll-file warning(s) (treatments applied; see the report):",
@@ -215,8 +231,14 @@ def _run(args: argparse.Namespace, update_timeline: bool = False) -> int:
         _report_diagnostics(SimpleNamespace(**party_fit, describe=lambda: _describe(party_fit)))
     _print_summary(summary)
     print(f"\nreport: {Path(args.out) / 'index.html'}")
+    governor_fit = summary.get("governors", {}).get("diagnostics")
+    if governor_fit is not None:
+        print("state polls (governors): ", end="")
+        _report_diagnostics(SimpleNamespace(**governor_fit,
+                                            describe=lambda: _describe(governor_fit)))
     party_ok = party_fit is None or party_fit["converged"]
-    if args.strict and not (result.diagnostics.converged and party_ok):
+    governors_ok = governor_fit is None or governor_fit["converged"]
+    if args.strict and not (result.diagnostics.converged and party_ok and governors_ok):
         return EXIT_NOT_CONVERGED
     return 0
 

@@ -23,6 +23,18 @@ from .congress.forecast import (
 )
 from .election import Election, load_election
 from .fit import Fit, atomic_write_bytes, atomic_write_file, fit, load_fit, save_fit
+from .governors.forecast import (
+    GOVERNOR_FIT,
+    fit_governor_polls,
+    governor_forecast,
+    governor_section,
+    governor_tables,
+    load_governor_fit,
+    load_governor_inputs,
+    national_signal,
+    save_governor_fit,
+)
+from .governors.model import GovernorFit
 from .polls import PollTable, read_polls
 from .report import (
     plot_house_effects,
@@ -91,12 +103,14 @@ def forecast_summary(result: Fit, draws: xr.Dataset, warnings: list[str]) -> dic
 
 def report(result: Fit, out_dir: str | Path, *, seed: int = 20180701,
            warnings: list[str] | None = None, update_timeline: bool = False,
-           party: Fit | None = None) -> dict:
+           party: Fit | None = None, governors: GovernorFit | None = None) -> dict:
     """Simulate from a fit and write the report into ``out_dir``; returns the summary.
 
     With ``update_timeline``, this fit's as-of point is added to an existing ``timeline.csv``
     before the P(win)-over-time chart is drawn. With ``party`` (the party-poll fit), the
-    Congress projection joins the report (``chambers`` block, seat tables, ``congress.nc``).
+    Congress projection joins the report (``chambers`` block, seat tables, ``congress.nc``);
+    with ``governors`` (the state-poll fit), the governor races (``governors`` block), driven by
+    the Congress vote of each draw (or the presidential vote without Congress).
     """
     out = Path(out_dir)
     warnings = warnings or []
@@ -104,6 +118,7 @@ def report(result: Fit, out_dir: str | Path, *, seed: int = 20180701,
     summary = forecast_summary(result, draws, warnings)
     sections = []
     extra_tables: dict[str, bytes] = {}
+    congress = None
     if party is not None:
         cong = load_congress_inputs(result.election)
         if cong is not None:
@@ -115,6 +130,16 @@ def report(result: Fit, out_dir: str | Path, *, seed: int = 20180701,
             dataset = congress_dataset(congress)
             atomic_write_file(out / "congress.nc",
                               lambda tmp: dataset.to_netcdf(tmp, engine="netcdf4"))
+    if governors is not None:
+        races = governors.races
+        national = national_signal(
+            draws, congress.national["bloc_share"] if congress is not None else None,
+            list(races.national_baseline.index))
+        _, block = governor_forecast(governors, national, races, seed=seed)
+        block["national_signal"] = "congress" if congress is not None else "president"
+        summary["governors"] = block
+        sections.append(governor_section(block, races))
+        extra_tables.update(governor_tables(block))
     if update_timeline:
         extend_timeline(out, summary)
     election = result.election
@@ -192,16 +217,18 @@ def _house_table(house: xr.DataArray) -> pd.DataFrame:
 def run(election_dir: str | Path, *, as_of: dt.date | None = None, out_dir: str | Path = "reports",
         seed: int = 20180701, model_file: str | Path | None = None,
         spec_changes: dict | None = None, progress: bool | None = None,
-        update_timeline: bool = False, congress: bool = True) -> tuple[Fit, dict]:
+        update_timeline: bool = False, congress: bool = True,
+        governors: bool = True) -> tuple[Fit, dict]:
     """Fit, simulate and write the report; returns the fit and the summary.
 
     Inputs are validated before anything is written: a bad poll file raises InputError and
     leaves ``out_dir`` untouched. When the election has a ``congress/`` definition (and
     ``congress`` is true), the party polls are fitted too (same as-of date) and the seat
-    projection joins the report.
+    projection joins the report; likewise the governor races (``governors/``).
     """
     inputs = load_inputs(election_dir, model_file)
     cong = load_congress_inputs(inputs.election) if congress else None
+    gov = load_governor_inputs(inputs.election) if governors else None
     spec = inputs.spec.with_(**spec_changes) if spec_changes else inputs.spec
     if cong is not None and spec_changes:
         cong.party_spec = cong.party_spec.with_(**spec_changes)
@@ -213,12 +240,18 @@ def run(election_dir: str | Path, *, as_of: dt.date | None = None, out_dir: str 
                                       progress=progress)
         if not reused:
             save_party_fit(cong, party, out / PARTY_FIT, seed=seed)
+    governor_fit = None
+    if gov is not None:
+        governor_fit = fit_governor_polls(gov, as_of=result.as_of, seed=seed, progress=progress)
+        save_governor_fit(governor_fit, out / GOVERNOR_FIT)
     save_fit(result, out / "fit.nc")
     warnings = [str(w) for w in inputs.polls.warnings]
     if cong is not None:
         warnings += [str(w) for w in cong.polls.warnings]
+    if gov is not None:
+        warnings += [str(w) for w in gov.polls.warnings]
     summary = report(result, out, seed=seed, warnings=warnings,
-                     update_timeline=update_timeline, party=party)
+                     update_timeline=update_timeline, party=party, governors=governor_fit)
     return result, summary
 
 
@@ -232,7 +265,13 @@ def rereport(fit_path: str | Path, out_dir: str | Path, *, seed: int = 20180701,
         directory = congress_directory(result.election)
         if directory is not None:
             party = load_fit(party_path, directory)
-    return report(result, out_dir, seed=seed, party=party)
+    governor_path = Path(fit_path).parent / GOVERNOR_FIT
+    governor_fit = None
+    if governor_path.is_file():
+        gov = load_governor_inputs(result.election)
+        if gov is not None:
+            governor_fit = load_governor_fit(governor_path, gov)
+    return report(result, out_dir, seed=seed, party=party, governors=governor_fit)
 
 
 def timeline(election_dir: str | Path, dates: list[dt.date], *, out_dir: str | Path = "reports",

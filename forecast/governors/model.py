@@ -1,0 +1,458 @@
+"""Hierarchical model of the state polls (PyMC): baseline + swing + local effect + house effects.
+
+Structure (full account in ``docs/governors.md``; priors in ``models/governors.toml``):
+
+* support in state *s* for candidacy *k*: ``softmax_k(log b[s,k] + swing[bloc(k)] + local[s,k])``
+  over the candidacies on the ballot, where ``b`` is the 2015 federal-deputies vote mapped onto
+  the candidacies, ``swing`` the change since 2015 of each national bloc (common to all states)
+  and ``local[s,k] = local_sd * z`` the state's own deviation (candidate, local machine), with
+  ``local_sd`` estimated across states (partial pooling: a state without polls gets the prior
+  ``local_sd``, a well-polled state its polls);
+* poll *i* by pollster *j* sees ``softmax(eta[s] + house[j])`` grouped into the slots it
+  reported (an option, an option that then included a later split-off, or "the rest"),
+  renormalised over them; house effects are shared by a pollster across states;
+* counts of decided respondents are Dirichlet-multinomial; older polls get a lower concentration
+  (``exp(-age / age_scale_days)``): the campaign moved, and one weekly walk per state cannot be
+  estimated from one to seven polls.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+import time
+import tomllib
+import warnings
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+
+import arviz as az
+import numpy as np
+import pandas as pd
+import pymc as pm
+import pytensor.tensor as pt
+import xarray as xr
+
+from ..fit import MAX_RHAT, MIN_ESS_BULK, Diagnostics
+from ..problems import InputError, Problem
+from .polls import GovernorPolls
+from .races import GovernorRaces
+
+REST = "rest"
+
+
+def _round_preserving_total(values: np.ndarray, totals: np.ndarray) -> np.ndarray:
+    """Round rows to integers that still sum to ``totals`` (largest remainders get the rest).
+
+    The same rule as the presidential model's; kept here so this package does not depend on a
+    private helper of forecast/model.py.
+    """
+    floor = np.floor(values).astype(np.int64)
+    short = totals.astype(np.int64) - floor.sum(axis=1)
+    order = np.argsort(-(values - floor), axis=1, kind="stable")
+    out = floor.copy()
+    for i, k in enumerate(short):
+        out[i, order[i, :k]] += 1
+    return out
+
+
+@dataclass(frozen=True)
+class GovernorSpec:
+    """Priors and sampler settings of the governor model (``models/governors.toml``)."""
+
+    swing_sigma: float = 1.0
+    local_sd_median: float = 0.45
+    local_sd_log_sd: float = 0.5
+    house_effect_sigma: float = 0.15
+    concentration_median: float = 150.0
+    concentration_log_sd: float = 0.7
+    age_scale_days: float = 45.0
+    state_error_sigma: float = 0.15
+    sampler: str = "nutpie"
+    chains: int = 4
+    draws: int = 2000
+    tune: int = 1500
+    target_accept: float = 0.95
+    adaptation: str = "diag"
+    source: str = field(default="defaults", compare=False)
+
+    def with_(self, **changes: object) -> GovernorSpec:
+        """A copy with some settings changed (tests, studies)."""
+        return replace(self, **changes)
+
+    def as_dict(self) -> dict:
+        """Plain dict of the settings (stored with the fit)."""
+        out = asdict(self)
+        out.pop("source")
+        return out
+
+
+_LAYOUT = {
+    ("baseline", "swing_sigma"): "swing_sigma",
+    ("baseline", "local_sd_median"): "local_sd_median",
+    ("baseline", "local_sd_log_sd"): "local_sd_log_sd",
+    ("house_effect", "sigma"): "house_effect_sigma",
+    ("poll_noise", "concentration_median"): "concentration_median",
+    ("poll_noise", "concentration_log_sd"): "concentration_log_sd",
+    ("poll_noise", "age_scale_days"): "age_scale_days",
+    ("election_day", "state_error_sigma"): "state_error_sigma",
+    ("sampler", "name"): "sampler",
+    ("sampler", "chains"): "chains",
+    ("sampler", "draws"): "draws",
+    ("sampler", "tune"): "tune",
+    ("sampler", "target_accept"): "target_accept",
+    ("sampler", "adaptation"): "adaptation",
+}
+ADAPTATIONS = ("diag", "low_rank")
+
+
+def load_governor_spec(path: str | Path) -> GovernorSpec:
+    """Read ``models/governors.toml``, checking every key and value.
+
+    Raises
+    ------
+    InputError
+        Unknown sections or keys, wrong types or out-of-range values, with file and line.
+    """
+    path = Path(path)
+    shown = str(path)
+    if not path.is_file():
+        raise InputError([Problem(shown, 0, "", "model specification not found")])
+    text = path.read_text(encoding="utf-8")
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError([Problem(shown, 0, "", f"not valid TOML: {exc}")]) from None
+    lines = text.split("\n")
+
+    def line_of(section: str, key: str) -> int:
+        current = ""
+        for i, line in enumerate(lines):
+            s = line.strip()
+            if s.startswith("["):
+                current = s.strip("[] ")
+            elif current == section and s.split("=")[0].strip() == key:
+                return i + 1
+        return 0
+
+    types = {f.name: f.type for f in fields(GovernorSpec)}
+    problems: list[Problem] = []
+    values: dict[str, object] = {}
+    for section, table in data.items():
+        if not isinstance(table, dict):
+            problems.append(Problem(shown, 0, section, "expected a [section]"))
+            continue
+        for key, value in table.items():
+            name = _LAYOUT.get((section, key))
+            line = line_of(section, key)
+            if name is None:
+                problems.append(Problem(shown, line, f"{section}.{key}", "unknown setting"))
+                continue
+            kind = types[name]
+            number = isinstance(value, (int, float)) and not isinstance(value, bool)
+            if kind == "int":
+                ok = isinstance(value, int) and not isinstance(value, bool) and value >= 1
+                expected = "a positive integer"
+            elif kind == "float":
+                ok = number and value > 0
+                expected = "a positive number"
+            elif name == "adaptation":
+                ok = value in ADAPTATIONS
+                expected = "one of " + ", ".join(ADAPTATIONS)
+            else:
+                ok = value in ("nutpie", "pymc")
+                expected = "'nutpie' or 'pymc'"
+            if name == "target_accept":
+                ok = number and 0 < value < 1
+                expected = "a number between 0 and 1"
+            if not ok:
+                problems.append(Problem(shown, line, f"{section}.{key}",
+                                        f"{value!r}: expected {expected}"))
+                continue
+            values[name] = float(value) if kind == "float" else value
+    if problems:
+        raise InputError(problems)
+    return GovernorSpec(**values, source=shown)
+
+
+@dataclass
+class GovernorData:
+    """Arrays the governor model is built from."""
+
+    as_of: dt.date
+    states: list[str]
+    options: list[str]
+    blocs: list[str]
+    pollsters: list[str]
+    polls: pd.DataFrame
+    ballot: np.ndarray  # (state, option) bool: on the ballot as of the as-of date
+    log_baseline: np.ndarray  # (state, option) log baseline share over the ballot (0 off it)
+    bloc_matrix: np.ndarray  # (state, option, bloc) one-hot
+    counts: np.ndarray  # (poll, slot) decided respondents per reported slot
+    groups: np.ndarray  # (poll, slot, option) 1 where the slot holds the option
+    state_index: np.ndarray
+    pollster_index: np.ndarray
+    weight: np.ndarray  # (poll,) concentration multiplier for the poll's age
+    polls_by_state: dict[str, int]
+
+    @property
+    def observed(self) -> np.ndarray:
+        """(state, option) bool: on the ballot and in a slot of some poll."""
+        seen = np.zeros(self.ballot.shape, bool)
+        for i, s in enumerate(self.state_index):
+            seen[s] |= self.groups[i].sum(axis=0) > 0
+        return seen & self.ballot
+
+
+def prepare_governors(races: GovernorRaces, polls: GovernorPolls, spec: GovernorSpec,
+                      as_of: dt.date | None = None) -> GovernorData:
+    """Model arrays from the races and the polls public by ``as_of``.
+
+    Parameters
+    ----------
+    races, polls, spec
+        Race definitions, validated state polls (all of them) and model settings.
+    as_of
+        Use only polls public by this date (published, or fieldwork ended when no publication
+        date is given); default: the last poll's date.
+    """
+    table = polls.table
+    if as_of is None:
+        as_of = table["known"].max().date() if len(table) else races.election_day
+    if as_of > races.election_day:
+        raise ValueError(f"as-of date {as_of} is after election day {races.election_day}")
+    table = table[table["known"] <= pd.Timestamp(as_of)].reset_index(drop=True)
+    states, options, blocs = races.states, races.options, races.bloc_keys
+    S, K, B = len(states), len(options), len(blocs)
+    ballot = np.zeros((S, K), bool)
+    log_base = np.zeros((S, K))
+    bloc_matrix = np.zeros((S, K, B))
+    for s, race in enumerate(races.races):
+        on = race.ballot(as_of)
+        if len(on) < 2:
+            raise ValueError(f"fewer than two candidates in {race.state} on {as_of}")
+        total = sum(race.baseline[k] for k in on)
+        for k in on:
+            j = options.index(k)
+            ballot[s, j] = True
+            log_base[s, j] = np.log(race.baseline[k] / total)
+        for c in race.candidates:
+            bloc_matrix[s, options.index(c.key), blocs.index(c.bloc)] = 1.0
+    pollsters = sorted(table["pollster"].unique()) if len(table) else []
+    N = len(table)
+    groups = np.zeros((N, K + 1, K))
+    values = np.zeros((N, K + 1))
+    for i, row in enumerate(table.itertuples()):
+        s = states.index(row.state)
+        race = races.races[s]
+        reference = row.reference.date() if pd.notna(row.reference) else as_of
+        covered = set()
+        for k in race.keys:
+            share = getattr(row, k)
+            if not np.isfinite(share) or not ballot[s, options.index(k)]:
+                continue
+            j = options.index(k)
+            groups[i, j, j] = 1.0
+            values[i, j] = share
+            covered.add(k)
+            # A candidacy that split off later was inside this one when the poll was taken.
+            for c in race.candidates:
+                if (c.split_from == k and not c.available_on(reference)
+                        and ballot[s, options.index(c.key)]):
+                    groups[i, j, options.index(c.key)] = 1.0
+                    covered.add(c.key)
+        rest = [k for k in race.ballot(as_of) if k not in covered]
+        if np.isfinite(row.rest) and rest:
+            for k in rest:
+                groups[i, K, options.index(k)] = 1.0
+            values[i, K] = row.rest
+    totals = values.sum(axis=1, keepdims=True)
+    frac = np.divide(values, totals, out=np.zeros_like(values), where=totals > 0)
+    n = table["n_decided"].to_numpy(dtype=float) if N else np.zeros(0)
+    counts = _round_preserving_total(frac * n[:, None], n.astype(np.int64)) if N else \
+        np.zeros((0, K + 1), np.int64)
+    age = ((pd.Timestamp(as_of) - table["reference"]).dt.days.clip(lower=0).to_numpy(float)
+           if N else np.zeros(0))
+    return GovernorData(
+        as_of=as_of, states=states, options=options, blocs=blocs, pollsters=pollsters,
+        polls=table, ballot=ballot, log_baseline=log_base, bloc_matrix=bloc_matrix,
+        counts=counts.astype(np.int64), groups=groups,
+        state_index=np.array([states.index(s) for s in table["state"]], dtype=np.int64),
+        pollster_index=np.array([pollsters.index(p) for p in table["pollster"]], dtype=np.int64),
+        weight=np.exp(-age / spec.age_scale_days),
+        polls_by_state={s: int((table["state"] == s).sum()) for s in states})
+
+
+def build_governor_model(data: GovernorData, spec: GovernorSpec) -> pm.Model:
+    """The PyMC model (see the module docstring and ``docs/governors.md``).
+
+    The posterior has ``swing`` (bloc; the first, ``jhh``, is the reference 0), ``local_sd``,
+    ``local`` (state, option), ``house_effect`` (pollster, option), ``concentration`` and
+    ``support`` (state, option): shares of the valid vote over each state's ballot as the polls
+    see it (0 off the ballot).
+    """
+    coords = {"state": data.states, "option": data.options, "bloc": data.blocs,
+              "pollster": data.pollsters, "slot": [*data.options, REST]}
+    ballot = data.ballot.astype(float)
+    with pm.Model(coords=coords) as model:
+        # The first bloc (jhh) is the reference, swing 0: shares depend on differences only.
+        # With a zero-sum swing (or "other" as the reference) the direction "all main blocs
+        # together" was identified only by the few independent/PH candidacies and coupled to
+        # every local effect of a polled state: R-hat 1.015-1.025 on the 2018 data. Now only
+        # "other" is weakly identified, and it touches only its own candidacies.
+        free = pm.Normal("swing_free", 0.0, spec.swing_sigma, shape=len(data.blocs) - 1)
+        swing = pm.Deterministic("swing", pt.concatenate([pt.zeros(1), free]), dims="bloc")
+        local_sd = pm.LogNormal("local_sd", mu=np.log(spec.local_sd_median),
+                                sigma=spec.local_sd_log_sd)
+        # Non-centred: most states have one to three polls, or none, where a centred local
+        # effect and its scale form a funnel. (A centred parametrisation of the poll-observed
+        # cells was tried: the state-wide level of the log-shares, which polls do not identify,
+        # then mixed worse, ESS ~50; so did centring the local effects within each state.)
+        local_raw = pm.Normal("local_raw", 0.0, 1.0, dims=("state", "option"))
+        local = pm.Deterministic("local", local_sd * local_raw * ballot, dims=("state", "option"))
+        eta = (data.log_baseline + pt.tensordot(pt.as_tensor(data.bloc_matrix), swing,
+                                                axes=[[2], [0]]) + local)
+        expo = pt.exp(eta - pt.max(eta, axis=-1, keepdims=True)) * ballot
+        pm.Deterministic("support", expo / pt.sum(expo, axis=-1, keepdims=True),
+                         dims=("state", "option"))
+        if len(data.polls) == 0:
+            return model
+        if len(data.pollsters) > 1:
+            house_sd = pm.HalfNormal("house_effect_sd", sigma=spec.house_effect_sigma)
+            house = pm.Deterministic(
+                "house_effect",
+                house_sd * pm.ZeroSumNormal("house_effect_raw", sigma=1.0, n_zerosum_axes=2,
+                                            dims=("pollster", "option")),
+                dims=("pollster", "option"))
+        else:
+            house = pt.zeros((1, len(data.options)))
+        log_conc = pm.Normal("log_concentration", mu=np.log(spec.concentration_median),
+                             sigma=spec.concentration_log_sd)
+        pm.Deterministic("concentration", pt.exp(log_conc))
+        eta_poll = eta[data.state_index] + house[data.pollster_index]
+        on = ballot[data.state_index]
+        e = pt.exp(eta_poll - pt.max(eta_poll, axis=-1, keepdims=True)) * on
+        p = e / pt.sum(e, axis=-1, keepdims=True)
+        # Each poll is compared with the slots it reported, renormalised over them; a slot it
+        # did not report has zero counts and a vanishing weight, which adds nothing to the
+        # likelihood, so one Dirichlet-multinomial node covers every candidate set.
+        groups = pt.as_tensor(data.groups)
+        slot_p = pt.sum(groups * p[:, None, :], axis=-1)
+        active = (data.groups.sum(axis=-1) > 0).astype(float)
+        slot_p = slot_p / pt.sum(slot_p, axis=-1, keepdims=True)
+        a = (slot_p + 1e-9 * (1 - active)) * pt.exp(log_conc) * data.weight[:, None]
+        pm.DirichletMultinomial("polls", n=data.counts.sum(axis=1), a=a, observed=data.counts)
+    return model
+
+
+@dataclass
+class GovernorFit:
+    """A fitted governor model: posterior (ArviZ DataTree), inputs and diagnostics."""
+
+    posterior: xr.DataTree
+    races: GovernorRaces
+    spec: GovernorSpec
+    as_of: dt.date
+    data: GovernorData
+    diagnostics: Diagnostics
+
+    @property
+    def polls(self) -> pd.DataFrame:
+        """The polls the fit used."""
+        return self.data.polls
+
+
+_PARAMETERS = ("swing_free", "local_sd", "local_raw", "house_effect_sd", "house_effect_raw",
+               "log_concentration")
+
+
+def _diagnose(tree: xr.DataTree, data: GovernorData, *, sampler: str, fit_seconds: float,
+              compile_seconds: float) -> Diagnostics:
+    post = tree["posterior"]
+    names = [v for v in _PARAMETERS if v in post.data_vars]
+    rhat = az.rhat(tree, var_names=[*names, "support"])
+    ess_all = az.ess(tree, var_names=names, method="bulk")
+    ess_support = az.ess(tree, var_names=["support"], method="bulk")["support"].values
+    # Off-ballot cells are constant zeros (NaN R-hat and ESS): only ballot cells are judged.
+    max_rhat = float(max(np.nanmax(np.where(
+        data.ballot if v == "support" else True, rhat[v].values, np.nan))
+        for v in rhat.data_vars))
+    min_share = float(np.nanmin(np.where(data.ballot, ess_support, np.nan)))
+    min_all = float(min(np.nanmin(ess_all[v].values) for v in ess_all.data_vars))
+    stats = tree["sample_stats"]
+    div_name = "diverging" if "diverging" in stats else "divergences"
+    divergences = int(stats[div_name].values.astype(bool).sum())
+    depth_name = "depth" if "depth" in stats else "tree_depth"
+    depth = float(stats[depth_name].mean()) if depth_name in stats else float("nan")
+    problems = []
+    if not max_rhat <= MAX_RHAT:
+        problems.append(f"max R-hat {max_rhat:.4f} > {MAX_RHAT}")
+    if divergences:
+        problems.append(f"{divergences} divergent transition(s)")
+    if not min_share >= MIN_ESS_BULK:
+        problems.append(f"min ESS bulk of state support {min_share:.0f} < {MIN_ESS_BULK}")
+    return Diagnostics(
+        max_rhat=max_rhat, divergences=divergences, min_ess_bulk=min_share,
+        min_ess_bulk_all=min_all, mean_tree_depth=depth, sampler=sampler,
+        fit_seconds=fit_seconds, compile_seconds=compile_seconds,
+        draws=int(post.sizes["draw"]), chains=int(post.sizes["chain"]),
+        converged=not problems, problems=problems)
+
+
+def fit_governors(races: GovernorRaces, polls: GovernorPolls, spec: GovernorSpec, *,
+                  as_of: dt.date | None = None, seed: int = 20180701,
+                  progress: bool | None = None) -> GovernorFit:
+    """Fit the governor model to the state polls public by ``as_of``.
+
+    Parameters
+    ----------
+    races, polls, spec
+        Race definitions, validated state polls and model settings.
+    as_of
+        Only polls public by this date are used (default: the last poll's date).
+    seed
+        Sampler seed: the same inputs and seed give the same draws.
+    progress
+        Show the sampler's progress bar (default: only on a terminal).
+
+    Returns
+    -------
+    GovernorFit
+        A fit that fails its diagnostics (R-hat > 1.01, any divergence, ESS of the state
+        support < 400) is returned, not raised: ``diagnostics.converged`` is False and a
+        ``NOT CONVERGED`` banner is printed on stderr.
+    """
+    if progress is None:
+        progress = sys.stderr.isatty()
+    data = prepare_governors(races, polls, spec, as_of)
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=FutureWarning)
+        warnings.simplefilter("ignore", category=UserWarning)
+        model = build_governor_model(data, spec)
+        cores = min(spec.chains, os.cpu_count() or 1)
+        if spec.sampler == "nutpie":
+            import nutpie
+
+            compiled = nutpie.compile_pymc_model(model)
+            compile_seconds = time.perf_counter() - start
+            tree = nutpie.sample(compiled, draws=spec.draws, tune=spec.tune, chains=spec.chains,
+                                 cores=cores, seed=seed, progress_bar=progress,
+                                 target_accept=spec.target_accept, save_warmup=False,
+                                 adaptation=spec.adaptation)
+        else:
+            compile_seconds = float("nan")
+            tree = pm.sample(draws=spec.draws, tune=spec.tune, chains=spec.chains, cores=cores,
+                             random_seed=seed, progressbar=progress,
+                             target_accept=spec.target_accept, model=model,
+                             nuts_sampler="pymc", compute_convergence_checks=False)
+    seconds = time.perf_counter() - start
+    diagnostics = _diagnose(tree, data, sampler=spec.sampler, fit_seconds=seconds,
+                            compile_seconds=compile_seconds)
+    if not diagnostics.converged:
+        print(f"WARNING: governor model {diagnostics.describe()}", file=sys.stderr)
+    keep = xr.DataTree.from_dict({"/posterior": tree["posterior"].to_dataset(),
+                                  "/sample_stats": tree["sample_stats"].to_dataset()})
+    return GovernorFit(posterior=keep, races=races, spec=spec, as_of=data.as_of, data=data,
+                       diagnostics=diagnostics)

@@ -1,0 +1,622 @@
+"""Governor races as data: ``races.toml`` (states, candidates, coalitions) and the baselines.
+
+A race definition lives in ``<election>/governors/races.toml`` with the baseline files beside it
+(documented in ``docs/governors.md``). Every problem in it is reported as ``FILE:LINE:KEY:
+message``, all at once, raising :class:`~forecast.problems.InputError`.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import math
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..election import KEY_PATTERN, plain_column, show_value
+from ..problems import InputError, Problem, decode_utf8
+
+#: Candidate keys a race may use: the poll-file columns (docs/governors.md).
+OPTION_KEYS = ("jhh", "paf", "tpm", "mc", "pan", "prd", "pvem", "na", "independent", "other")
+#: The bloc of candidates whose parties belong to no national bloc (independents, PH).
+OTHER_BLOC = "other"
+#: 2015 federal-deputies party columns of the baseline file.
+BASELINE_PARTIES = ("pan", "pri", "prd", "pvem", "pt", "mc", "na", "morena", "pes", "ph",
+                    "independents")
+#: Combination-only ballots of 2015 coalitions: (column, member parties).
+BASELINE_COMBINATIONS = (("coal_pri_pvem", ("pri", "pvem")), ("coal_prd_pt", ("prd", "pt")),
+                         ("coal_pan_na", ("pan", "na")))
+#: A baseline share below this is floored: the log-share of a candidate whose parties did not run
+#: in 2015 (an independent, a local party) must be finite; 0.5% is about the smallest share a
+#: registered governor candidate got in 2018.
+BASELINE_FLOOR = 0.005
+RACES_FILE = "races.toml"
+
+
+@dataclass(frozen=True)
+class RaceCandidate:
+    """One candidacy in one state's race.
+
+    Attributes
+    ----------
+    key
+        Coalition key (``jhh``, ``paf``, ``tpm``) or the party's own key (``mc``, ``prd``, ...);
+        the column of the state-poll file.
+    name
+        The candidate's name.
+    parties
+        Member parties (map the baseline vote onto the candidacy).
+    bloc
+        National bloc whose swing the candidacy follows (``jhh``, ``paf``, ``tpm`` or ``other``).
+    available_from, available_until
+        Dates the candidacy was in the race (polls outside are warned and dropped).
+    split_from
+        Key of the candidacy whose polls included this one before ``available_from``.
+    """
+
+    key: str
+    name: str
+    parties: tuple[str, ...]
+    bloc: str
+    available_from: dt.date
+    available_until: dt.date
+    split_from: str | None = None
+
+    def available_on(self, day: dt.date) -> bool:
+        """Whether the candidacy was in the race on ``day``."""
+        return self.available_from <= day <= self.available_until
+
+
+@dataclass(frozen=True)
+class Race:
+    """One state's governor race with its baselines.
+
+    Attributes
+    ----------
+    state
+        State key (``cdmx``, ``chiapas``, ...).
+    name, abbr
+        Display name and the state code of the baseline files (``df``, ``cps``, ...).
+    candidates
+        The candidacies, in definition order.
+    baseline
+        2015 federal-deputies vote mapped onto the candidacies (fractions summing to 1, floored
+        at ``BASELINE_FLOOR``).
+    previous
+        The previous governor race(s): rows ``year, race_type, candidacy, votes, share, winner``.
+    """
+
+    state: str
+    name: str
+    abbr: str
+    candidates: tuple[RaceCandidate, ...]
+    baseline: dict[str, float] = field(default_factory=dict)
+    previous: tuple[dict, ...] = ()
+
+    @property
+    def keys(self) -> list[str]:
+        """Candidate keys in definition order."""
+        return [c.key for c in self.candidates]
+
+    def candidate(self, key: str) -> RaceCandidate:
+        """The candidacy with this key."""
+        for c in self.candidates:
+            if c.key == key:
+                return c
+        raise KeyError(key)
+
+    def ballot(self, as_of: dt.date) -> list[str]:
+        """Keys of the candidacies in the race on ``as_of`` (assumed to stay to election day)."""
+        return [c.key for c in self.candidates if c.available_from <= as_of
+                and c.available_until >= as_of]
+
+
+@dataclass(frozen=True)
+class GovernorRaces:
+    """All governor races of one election day (``races.toml`` and its files)."""
+
+    path: Path
+    election_day: dt.date
+    campaign_start: dt.date
+    races: tuple[Race, ...]
+    blocs: dict[str, tuple[str, ...]]
+    national_baseline: pd.Series
+    poll_file: str = "polls_governor.csv"
+    results_file: str | None = None
+    default_sample_size: int = 500
+    default_undecided_share: float = 0.2
+    total_tolerance: float = 2.5
+
+    @property
+    def directory(self) -> Path:
+        """Folder of ``races.toml``."""
+        return self.path.parent
+
+    @property
+    def states(self) -> list[str]:
+        """State keys in definition order."""
+        return [r.state for r in self.races]
+
+    @property
+    def options(self) -> list[str]:
+        """Candidate keys used by any race, in the canonical order of ``OPTION_KEYS``."""
+        used = {k for r in self.races for k in r.keys}
+        return [k for k in OPTION_KEYS if k in used]
+
+    @property
+    def bloc_keys(self) -> list[str]:
+        """National blocs (as in ``[blocs]``) plus ``other``."""
+        return [*self.blocs, OTHER_BLOC]
+
+    def race(self, state: str) -> Race:
+        """The race of ``state``."""
+        for r in self.races:
+            if r.state == state:
+                return r
+        raise KeyError(state)
+
+    @property
+    def poll_path(self) -> Path:
+        """The state-poll file."""
+        return self.directory / self.poll_file
+
+    @property
+    def results_path(self) -> Path | None:
+        """The official-results file (backtests only), if defined."""
+        return self.directory / self.results_file if self.results_file else None
+
+
+def _header_lines(text: str, pattern: str) -> list[int]:
+    # split("\n"): TOML lines end at "\n" only (see forecast.election._line_of).
+    return [i + 1 for i, line in enumerate(text.split("\n")) if re.search(pattern, line)]
+
+
+def _key_line(lines: list[str], start: int, key: str) -> int:
+    """Line of ``key = ...`` inside the table that starts at line ``start`` (else ``start``)."""
+    for i in range(start, len(lines)):
+        stripped = lines[i].strip()
+        if stripped.startswith("["):
+            break
+        if re.match(rf"^{re.escape(key)}\s*=", stripped):
+            return i + 1
+    return start
+
+
+def _as_date(value: object) -> dt.date | None:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return None
+
+
+def load_governor_races(election_dir: str | Path) -> GovernorRaces:
+    """Read ``governors/races.toml`` of an election folder and its baseline files.
+
+    Parameters
+    ----------
+    election_dir
+        The election folder (e.g. ``polls/mx2018``) holding ``governors/races.toml``; a path to
+        the ``governors`` folder or to ``races.toml`` itself is accepted too.
+
+    Returns
+    -------
+    GovernorRaces
+
+    Raises
+    ------
+    InputError
+        Every problem found, each as ``FILE:LINE:KEY: message``.
+    """
+    path = Path(election_dir)
+    if path.is_dir() and (path / "governors" / RACES_FILE).is_file():
+        path = path / "governors" / RACES_FILE
+    elif path.is_dir():
+        path = path / RACES_FILE
+    shown = str(path)
+    if not path.is_file():
+        raise InputError([Problem(shown, 0, "", "no governor race definition: expected "
+                                  f"governors/{RACES_FILE}")])
+    text = decode_utf8(path.read_bytes(), shown)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        match = re.search(r"line (\d+)", str(exc))
+        raise InputError([Problem(shown, int(match.group(1)) if match else 0, "",
+                                  f"not valid TOML: {exc}")]) from None
+    except (RecursionError, ValueError) as exc:
+        raise InputError([Problem(shown, 0, "", f"not valid TOML: {type(exc).__name__}")]
+                         ) from None
+    lines = text.split("\n")
+    problems: list[Problem] = []
+
+    def top_line(key: str) -> int:
+        hits = _header_lines(text, rf"^\s*{re.escape(key)}\s*=")
+        return hits[0] if hits else 0
+
+    def need_date(key: str) -> dt.date | None:
+        value = _as_date(data.get(key))
+        if value is None:
+            problems.append(Problem(shown, top_line(key), key,
+                                    f"{show_value(data.get(key))}: expected a date YYYY-MM-DD"))
+        return value
+
+    election_day = need_date("election_day")
+    campaign_start = need_date("campaign_start")
+    files: dict[str, str | None] = {}
+    for key, default in (("poll_file", "polls_governor.csv"), ("baseline_file", None),
+                         ("previous_file", None), ("calibration_file", None),
+                         ("results_file", None)):
+        value = data.get(key, default)
+        if value is not None and not isinstance(value, str):
+            problems.append(Problem(shown, top_line(key), key,
+                                    f"{show_value(value)}: expected a file name"))
+            value = default
+        files[key] = value
+    if files["baseline_file"] is None:
+        problems.append(Problem(shown, 0, "baseline_file", "missing: expected the 2015 "
+                                "federal-deputies vote by state (a CSV file name)"))
+    numbers = {"default_sample_size": (int, 1, 10**6), "default_undecided_share": (float, 0, 0.95),
+               "total_tolerance": (float, 0, 50)}
+    settings: dict[str, float] = {}
+    for key, (kind, low, high) in numbers.items():
+        if key not in data:
+            continue
+        value = data[key]
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if ok and kind is int and not isinstance(value, int):
+            ok = False
+        if not ok or not low <= value <= high:
+            problems.append(Problem(shown, top_line(key), key,
+                                    f"{show_value(value)}: expected a {kind.__name__} in "
+                                    f"[{low}, {high}]"))
+        else:
+            settings[key] = kind(value)
+
+    blocs: dict[str, tuple[str, ...]] = {}
+    raw_blocs = data.get("blocs")
+    blocs_line = (_header_lines(text, r"^\s*\[\s*blocs\s*\]") or [0])[0]
+    if not isinstance(raw_blocs, dict) or not raw_blocs:
+        problems.append(Problem(shown, blocs_line, "blocs", "expected a [blocs] table: "
+                                "bloc = [\"party\", ...]"))
+        raw_blocs = {}
+    for bkey, parties in raw_blocs.items():
+        line = _key_line(lines, blocs_line, bkey) if blocs_line else 0
+        column = plain_column(f"blocs.{bkey}")
+        if not KEY_PATTERN.match(bkey) or bkey == OTHER_BLOC:
+            problems.append(Problem(shown, line, column, f"bloc {show_value(bkey)}: expected a "
+                                    f"lowercase key other than {OTHER_BLOC!r}"))
+            continue
+        if not isinstance(parties, list) or not all(
+                isinstance(p, str) and KEY_PATTERN.match(p) for p in parties):
+            problems.append(Problem(shown, line, column, f"{show_value(parties)}: expected a "
+                                    "list of lowercase party keys"))
+            continue
+        blocs[bkey] = tuple(parties)
+    party_bloc = {p: b for b, ps in blocs.items() for p in ps}
+
+    race_lines = _header_lines(text, r"^\s*\[\[\s*races\s*\]\]")
+    cand_lines = _header_lines(text, r"^\s*\[\[\s*races\s*\.\s*candidates\s*\]\]")
+    raw_races = data.get("races")
+    if not isinstance(raw_races, list) or not raw_races:
+        problems.append(Problem(shown, 0, "races", "expected at least one [[races]] table"))
+        raw_races = []
+    cand_counter = 0
+    parsed: list[tuple[dict, list[RaceCandidate], int]] = []
+    seen_states: set[str] = set()
+    for i, table in enumerate(raw_races):
+        line = race_lines[i] if i < len(race_lines) else 0
+        if not isinstance(table, dict):
+            problems.append(Problem(shown, line, "races", "expected a [[races]] table"))
+            continue
+        state = table.get("state")
+        if not isinstance(state, str) or not KEY_PATTERN.match(state):
+            problems.append(Problem(shown, _key_line(lines, line, "state"), "state",
+                                    f"{show_value(state)}: expected a lowercase state key like "
+                                    "'cdmx'"))
+            state = f"race {i + 1}"
+        elif state in seen_states:
+            problems.append(Problem(shown, _key_line(lines, line, "state"), "state",
+                                    f"state {state!r} appears twice"))
+        seen_states.add(state)
+        for skey in ("name", "abbr"):
+            if not isinstance(table.get(skey), str) or not table.get(skey):
+                problems.append(Problem(shown, _key_line(lines, line, skey), skey,
+                                        f"race {state}: {show_value(table.get(skey))}: expected "
+                                        "a non-empty string"))
+        raw_cands = table.get("candidates", [])
+        if not isinstance(raw_cands, list):
+            problems.append(Problem(shown, line, "candidates", f"race {state}: expected "
+                                    "[[races.candidates]] tables"))
+            raw_cands = []
+        cands: list[RaceCandidate] = []
+        cand_at: list[int] = []
+        keys_seen: set[str] = set()
+        for ctable in raw_cands:
+            cline = cand_lines[cand_counter] if cand_counter < len(cand_lines) else line
+            cand_counter += 1
+            cand = _parse_candidate(ctable, state, cline, lines, shown, problems, keys_seen,
+                                    party_bloc, set(blocs), election_day, campaign_start)
+            if cand is not None:
+                cands.append(cand)
+                cand_at.append(cline)
+        if len(raw_cands) < 2:
+            problems.append(Problem(shown, line, "candidates", f"race {state}: expected at "
+                                    "least two [[races.candidates]]"))
+        for c, cline in zip(cands, cand_at, strict=True):
+            if c.split_from is not None:
+                if c.split_from not in keys_seen or c.split_from == c.key:
+                    problems.append(Problem(
+                        shown, _key_line(lines, cline, "split_from"), "split_from",
+                        f"race {state}, candidate {c.key!r}: split_from "
+                        f"{show_value(c.split_from)} is not another candidate of the race"))
+        parsed.append((table, cands, line))
+
+    baseline = None
+    if files["baseline_file"]:
+        baseline = _read_table(path.parent / files["baseline_file"], problems,
+                               ("state_abbr", "valid_votes", *BASELINE_PARTIES))
+    previous = None
+    if files["previous_file"]:
+        previous = _read_table(path.parent / files["previous_file"], problems,
+                               ("state_abbr", "year", "race_type", "candidacy", "votes",
+                                "winner"))
+    if any(p.severity == "error" for p in problems):
+        raise InputError(problems)
+    assert baseline is not None and election_day is not None and campaign_start is not None
+
+    races: list[Race] = []
+    for table, cands, line in parsed:
+        abbr = table["abbr"]
+        rows = baseline[baseline["state_abbr"] == abbr]
+        if len(rows) != 1:
+            problems.append(Problem(shown, _key_line(lines, line, "abbr"), "abbr",
+                                    f"race {table['state']}: abbr {abbr!r} has {len(rows)} rows "
+                                    f"in {files['baseline_file']}: expected one"))
+            continue
+        prev: tuple[dict, ...] = ()
+        if previous is not None:
+            p = previous[previous["state_abbr"] == abbr].copy()
+            p["share"] = p["votes"] / p.groupby(["year", "race_type"])["votes"].transform("sum")
+            prev = tuple(p[["year", "race_type", "candidacy", "votes", "share", "winner"]]
+                         .to_dict("records"))
+        races.append(Race(state=table["state"], name=table["name"], abbr=abbr,
+                          candidates=tuple(cands),
+                          baseline=baseline_shares(rows.iloc[0], cands), previous=prev))
+    if problems:
+        raise InputError(problems)
+    return GovernorRaces(
+        path=path, election_day=election_day, campaign_start=campaign_start,
+        races=tuple(races), blocs=blocs, national_baseline=national_baseline(baseline, blocs),
+        poll_file=files["poll_file"] or "polls_governor.csv", results_file=files["results_file"],
+        **settings)
+
+
+def _parse_candidate(table: object, state: str, line: int, lines: list[str], shown: str,
+                     problems: list[Problem], keys_seen: set[str],
+                     party_bloc: dict[str, str], blocs: set[str], election_day: dt.date | None,
+                     campaign_start: dt.date | None) -> RaceCandidate | None:
+    where = f"race {state}"
+    if not isinstance(table, dict):
+        problems.append(Problem(shown, line, "candidates",
+                                f"{where}: expected a [[races.candidates]] table"))
+        return None
+    key = table.get("key")
+    if not isinstance(key, str) or key not in OPTION_KEYS:
+        problems.append(Problem(
+            shown, _key_line(lines, line, "key"), "key",
+            f"{where}: candidate key {show_value(key)} is not a coalition or party key: "
+            f"expected one of {', '.join(OPTION_KEYS)}"))
+        return None
+    where = f"race {state}, candidate {key!r}"
+    if key in keys_seen:
+        problems.append(Problem(shown, _key_line(lines, line, "key"), "key",
+                                f"{where} appears twice in the race"))
+    keys_seen.add(key)
+    name = table.get("name")
+    if not isinstance(name, str) or not name.strip():
+        problems.append(Problem(shown, _key_line(lines, line, "name"), "name",
+                                f"{where}: name {show_value(name)}: expected a non-empty string"))
+        name = key
+    parties = table.get("parties")
+    if not isinstance(parties, list) or not all(
+            isinstance(p, str) and KEY_PATTERN.match(p) for p in parties):
+        problems.append(Problem(shown, _key_line(lines, line, "parties"), "parties",
+                                f"{where}: parties {show_value(parties)}: expected a list of "
+                                "lowercase party keys, e.g. [\"morena\", \"pt\", \"pes\"]"))
+        parties = []
+    elif len(set(parties)) != len(parties):
+        problems.append(Problem(shown, _key_line(lines, line, "parties"), "parties",
+                                f"{where}: a party is listed twice in {show_value(parties)}"))
+    bloc = table.get("bloc")
+    if bloc is None:
+        # The first member party with a national bloc decides (PRI-NA -> tpm, PVEM-PMCh-CU ->
+        # tpm); a candidacy of no national party (an independent, PH) follows "other".
+        bloc = next((party_bloc[p] for p in parties if p in party_bloc), OTHER_BLOC)
+    elif bloc not in blocs and bloc != OTHER_BLOC:
+        problems.append(Problem(shown, _key_line(lines, line, "bloc"), "bloc",
+                                f"{where}: bloc {show_value(bloc)}: expected one of "
+                                f"{', '.join([*sorted(blocs), OTHER_BLOC])}"))
+    dates = {}
+    for dkey, default in (("available_from", campaign_start),
+                          ("available_until", election_day)):
+        value = table.get(dkey, default)
+        day = _as_date(value)
+        if day is None and value is not None:
+            problems.append(Problem(shown, _key_line(lines, line, dkey), dkey,
+                                    f"{where}: {show_value(value)}: expected a date YYYY-MM-DD"))
+        dates[dkey] = day
+    split = table.get("split_from")
+    if split is not None and not isinstance(split, str):
+        problems.append(Problem(shown, _key_line(lines, line, "split_from"), "split_from",
+                                f"{where}: split_from {show_value(split)}: expected a "
+                                "candidate key"))
+        split = None
+    known = {"key", "name", "parties", "bloc", "available_from", "available_until", "split_from"}
+    for extra in table:
+        if extra not in known:
+            column = plain_column(extra)
+            problems.append(Problem(shown, _key_line(lines, line, extra) if column else line,
+                                    column, f"{where}: unknown setting"
+                                    f"{'' if column else ' ' + show_value(extra)}: expected "
+                                    f"{', '.join(sorted(known))}"))
+    if dates["available_from"] is None or dates["available_until"] is None:
+        return None
+    if dates["available_from"] > dates["available_until"]:
+        problems.append(Problem(shown, _key_line(lines, line, "available_until"),
+                                "available_until",
+                                f"{where}: available_until is before available_from"))
+    return RaceCandidate(key=key, name=name, parties=tuple(parties), bloc=str(bloc),
+                         available_from=dates["available_from"],
+                         available_until=dates["available_until"], split_from=split)
+
+
+def _read_table(path: Path, problems: list[Problem], required: tuple[str, ...]
+                ) -> pd.DataFrame | None:
+    """A baseline CSV, checked for its columns and non-negative whole vote counts."""
+    shown = str(path)
+    if not path.is_file():
+        problems.append(Problem(shown, 0, "", "baseline file not found"))
+        return None
+    text = decode_utf8(path.read_bytes(), shown)
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    if not rows:
+        problems.append(Problem(shown, 1, "", "empty file"))
+        return None
+    header = [h.strip() for h in rows[0]]
+    missing = [c for c in required if c not in header]
+    for c in missing:
+        problems.append(Problem(shown, 1, c, "missing required column"))
+    if missing:
+        return None
+    numeric = [c for c in header if c in (*BASELINE_PARTIES, "valid_votes", "votes", "year",
+                                          "winner") or c.startswith("coal_")]
+    records = []
+    for n, values in enumerate(rows[1:], start=2):
+        if not any(v.strip() for v in values):
+            continue
+        if len(values) != len(header):
+            problems.append(Problem(shown, n, "", f"{len(values)} fields; expected "
+                                    f"{len(header)}"))
+            continue
+        rec = dict(zip(header, values, strict=True))
+        for c in numeric:
+            if not re.fullmatch(r"\d+", rec[c].strip()):
+                problems.append(Problem(shown, n, c, f"{rec[c]!r}: expected a whole number"))
+                rec[c] = "0"
+            rec[c] = int(rec[c])
+        records.append(rec)
+    return pd.DataFrame.from_records(records, columns=header)
+
+
+def baseline_shares(row: pd.Series, candidates: list[RaceCandidate] | tuple[RaceCandidate, ...]
+                    ) -> dict[str, float]:
+    """Map one state's 2015 federal-deputies vote onto a race's candidacies.
+
+    A candidacy gets its member parties' votes; a 2015 combination-only ballot (e.g. PRI+PVEM)
+    goes to the candidacy holding both parties, or is split between the two holders in proportion
+    to their own votes. Votes of parties in no candidacy (e.g. PH where it ran no one) leave the
+    base: the shares are renormalised over the candidacies, then floored at ``BASELINE_FLOOR``
+    and renormalised again.
+    """
+    votes = {c.key: 0.0 for c in candidates}
+    holder = {p: c.key for c in candidates for p in c.parties}
+    for c in candidates:
+        for p in c.parties:
+            if p in BASELINE_PARTIES:
+                votes[c.key] += float(row[p])
+        if not c.parties and c.key == "independent" and "independents" in row:
+            votes[c.key] += float(row["independents"])
+    for column, (a, b) in BASELINE_COMBINATIONS:
+        amount = float(row.get(column, 0) or 0)
+        if not amount:
+            continue
+        ha, hb = holder.get(a), holder.get(b)
+        if ha is not None and ha == hb:
+            votes[ha] += amount
+        elif ha is not None or hb is not None:
+            wa = float(row[a]) if ha is not None else 0.0
+            wb = float(row[b]) if hb is not None else 0.0
+            total = wa + wb
+            if ha is not None:
+                votes[ha] += amount * (wa / total if total else 0.5 if hb else 1.0)
+            if hb is not None:
+                votes[hb] += amount * (wb / total if total else 0.5 if ha else 1.0)
+    total = sum(votes.values())
+    shares = {k: max(v / total if total else 0.0, BASELINE_FLOOR) for k, v in votes.items()}
+    norm = sum(shares.values())
+    return {k: v / norm for k, v in shares.items()}
+
+
+def national_baseline(baseline: pd.DataFrame, blocs: dict[str, tuple[str, ...]]) -> pd.Series:
+    """National 2015 deputies shares of the valid vote by bloc (and ``other``), summing to 1.
+
+    A stand-in for the Congress model's ``baseline``: combination ballots go to their bloc, or
+    are split between two blocs in proportion to the parties' own votes.
+    """
+    sums = baseline[[c for c in baseline.columns if c in BASELINE_PARTIES
+                     or c.startswith("coal_") or c == "valid_votes"]].sum()
+    party_bloc = {p: b for b, ps in blocs.items() for p in ps}
+    out = {b: 0.0 for b in [*blocs, OTHER_BLOC]}
+    for p in BASELINE_PARTIES:
+        out[party_bloc.get(p, OTHER_BLOC)] += float(sums.get(p, 0))
+    for column, (a, b) in BASELINE_COMBINATIONS:
+        amount = float(sums.get(column, 0))
+        wa, wb = float(sums.get(a, 0)), float(sums.get(b, 0))
+        ba, bb = party_bloc.get(a, OTHER_BLOC), party_bloc.get(b, OTHER_BLOC)
+        if amount and wa + wb:
+            out[ba] += amount * wa / (wa + wb)
+            out[bb] += amount * wb / (wa + wb)
+    total = float(sums["valid_votes"])
+    series = pd.Series({k: v / total for k, v in out.items()}, name="baseline_2015")
+    # Rounding guard: the blocs partition the valid vote exactly (checked in tests).
+    return series / series.sum()
+
+
+def local_effect_calibration(races: GovernorRaces) -> dict[str, float]:
+    """How far governor candidacies stray from the same-day federal-deputies vote (2012).
+
+    For each previous governor race held on 1 July 2012 (same day as the federal election), each
+    candidacy's governor share is compared with its parties' 2012 federal-deputies share in the
+    state, as a centred log-ratio (the scale of the model's local effect). Returns the pooled sd
+    (``sd_all``) and the sd over candidacies with at least 10% (``sd_main``), with counts.
+    """
+    cal_path = races.directory / "calibration_deputies_2012.csv"
+    problems: list[Problem] = []
+    cal = _read_table(cal_path, problems, ("state_abbr", "valid_votes"))
+    if problems or cal is None:
+        raise InputError(problems)
+    rows = []
+    for race in races.races:
+        prev = [p for p in race.previous if int(p["year"]) == 2012]
+        fed = cal[cal["state_abbr"] == race.abbr]
+        if not prev or len(fed) != 1:
+            continue
+        f = fed.iloc[0]
+        items = []
+        for p in prev:
+            parts = set(str(p["candidacy"]).split("-"))
+            votes = sum(float(f[q]) for q in parts if q in f.index and q in BASELINE_PARTIES)
+            for column in [c for c in f.index if str(c).startswith("coal_")]:
+                members = set(str(column)[5:].split("_"))
+                if members <= parts:
+                    votes += float(f[column])
+            share = votes / float(f["valid_votes"])
+            if share > 0.01:
+                items.append((float(p["share"]), share))
+        if len(items) < 2:
+            continue
+        lr = np.log([g / s for g, s in items])
+        clr = lr - lr.mean()
+        rows.extend((c, g, len(items)) for c, (g, _) in zip(clr, items, strict=True))
+    clr = np.array([r[0] for r in rows])
+    dof = sum(1 - 1 / r[2] for r in rows)  # sum over races of (K - 1), spread over the rows
+    main = np.array([r[0] for r in rows if r[1] >= 0.10])
+    return {"sd_all": float(math.sqrt(np.sum(clr**2) / dof)), "n_all": len(clr),
+            "sd_main": float(np.sqrt(np.mean(main**2))), "n_main": len(main)}
