@@ -23,6 +23,10 @@ from .model import ModelData, build_model, poll_arrays, prepare, structure_key
 from .polls import PollTable
 from .spec import ModelSpec
 
+#: Environment variable: threads a fit samples its chains on (default ``min(chains, cores)``).
+#: Set by forecast/timeline.py for its worker processes so parallel fits share the cores.
+SAMPLER_THREADS_ENV = "FORECAST_SAMPLER_THREADS"
+
 #: Thresholds a fit must meet to be called converged (docs/model.md).
 MAX_RHAT = 1.01
 MIN_ESS_BULK = 400
@@ -84,9 +88,13 @@ def diagnose(posterior: xr.DataTree, *, sampler: str, fit_seconds: float,
              compile_seconds: float) -> Diagnostics:
     """Compute R-hat, ESS and divergences with ArviZ and judge convergence."""
     names = [v for v in _PARAMETERS if v in posterior["posterior"].data_vars]
-    rhat = az.rhat(posterior, var_names=names + ["vote_share_valid"])
-    ess_all = az.ess(posterior, var_names=names, method="bulk")
-    ess_share = az.ess(posterior, var_names=["vote_share_valid"], method="bulk")
+    with warnings.catch_warnings():
+        # Constant entries (the level of a candidate not yet in the race is 0) have no R-hat:
+        # NaN, ignored below, instead of a division warning.
+        warnings.simplefilter("ignore", category=RuntimeWarning)
+        rhat = az.rhat(posterior, var_names=names + ["vote_share_valid"])
+        ess_all = az.ess(posterior, var_names=names, method="bulk")
+        ess_share = az.ess(posterior, var_names=["vote_share_valid"], method="bulk")
     max_rhat = float(max(np.nanmax(rhat[v].values) for v in rhat.data_vars))
     min_all = float(min(np.nanmin(ess_all[v].values) for v in ess_all.data_vars))
     min_share = float(np.nanmin(ess_share["vote_share_valid"].values))
@@ -142,6 +150,7 @@ def fit_data(data: ModelData, election: Election, spec: ModelSpec, *, seed: int 
     """Fit prepared model data (see :func:`fit`); used directly by calibration studies."""
     if progress is None:
         progress = sys.stderr.isatty()
+    cores = _sampler_threads(spec.chains)
     start = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", category=FutureWarning)
@@ -163,7 +172,7 @@ def fit_data(data: ModelData, election: Election, spec: ModelSpec, *, seed: int 
             compile_seconds = time.perf_counter() - start
             posterior = nutpie.sample(
                 compiled, draws=spec.draws, tune=spec.tune, chains=spec.chains,
-                cores=min(spec.chains, os.cpu_count() or 1), seed=seed, progress_bar=progress,
+                cores=cores, seed=seed, progress_bar=progress,
                 target_accept=spec.target_accept, save_warmup=False)
         else:
             import pymc as pm
@@ -172,14 +181,22 @@ def fit_data(data: ModelData, election: Election, spec: ModelSpec, *, seed: int 
             model = build_model(data, spec)
             posterior = pm.sample(
                 draws=spec.draws, tune=spec.tune, chains=spec.chains,
-                cores=min(spec.chains, os.cpu_count() or 1), random_seed=seed,
+                cores=cores, random_seed=seed,
                 progressbar=progress, target_accept=spec.target_accept, model=model,
                 nuts_sampler="pymc", compute_convergence_checks=False)
+    posterior = _trim(posterior, data)
     seconds = time.perf_counter() - start
     diagnostics = diagnose(posterior, sampler=spec.sampler, fit_seconds=seconds,
                            compile_seconds=compile_seconds)
-    return Fit(posterior=_trim(posterior, data), election=election, spec=spec,
+    return Fit(posterior=posterior, election=election, spec=spec,
                as_of=data.as_of, polls=data.polls, diagnostics=diagnostics, data=data)
+
+
+def _sampler_threads(chains: int) -> int:
+    """Chains sampled in parallel: ``min(chains, cores)``, or :data:`SAMPLER_THREADS_ENV`."""
+    setting = os.environ.get(SAMPLER_THREADS_ENV, "")
+    threads = int(setting) if setting.strip().isdigit() and int(setting) > 0 else os.cpu_count()
+    return max(1, min(chains, threads or 1))
 
 
 #: Compiled models by structure (see forecast.model.structure_key), most recent last.
@@ -188,13 +205,24 @@ _CACHE_SIZE = 8
 
 
 def _trim(tree: xr.DataTree, data: ModelData) -> xr.DataTree:
-    """Keep posterior and sample stats, labelled with this fit's knot dates.
+    """Keep posterior and sample stats, labelled with this fit's knot dates and pollsters.
 
     A reused compiled model carries the coordinates of the fit it was compiled for; the knot
-    dates are relabelled here (the poll table is stored separately by :func:`save_fit`).
+    dates are relabelled here (the poll table is stored separately by :func:`save_fit`). The
+    model's pollster and mode axes are the poll file's: only those with polls by the as-of date
+    are kept (the others have no effect), and no mode effect when a single mode is in use.
     """
     post = tree["posterior"].to_dataset().assign_coords(knot=data.knots, step=data.knots[:-1])
     post = post.drop_vars([v for v in data_variable_names() if v in post], errors="ignore")
+    if "pollster" in post.dims:
+        post = post.sel(pollster=list(data.pollsters))
+    if "mode" in post.dims:
+        if len(data.modes) > 1:
+            post = post.sel(mode=list(data.modes))
+        else:
+            post = post.drop_vars([v for v in post.data_vars
+                                   if "mode" in post[v].dims or v == "mode_effect_raw"])
+            post = post.drop_dims("mode", errors="ignore")
     return xr.DataTree.from_dict({"/posterior": post,
                                   "/sample_stats": tree["sample_stats"].to_dataset()})
 

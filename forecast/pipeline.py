@@ -7,7 +7,6 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import xarray as xr
 
@@ -278,37 +277,16 @@ def timeline(election_dir: str | Path, dates: list[dt.date], *, out_dir: str | P
              seed: int = 20180701, model_file: str | Path | None = None,
              spec_changes: dict | None = None, progress: bool | None = None,
              client: object | str | None = None, workers: int | None = None) -> pd.DataFrame:
-    """Fit as of each date and store P(win) and shares over time.
+    """Fit as of each date and store P(win) and shares over time (``timeline.csv``, ``.nc``).
 
-    The fits run as a study with one factor, ``as_of`` (forecast.study): in parallel on local
-    processes or on a Dask cluster (``client``: a ``distributed.Client`` or a scheduler address),
-    each process reusing its compiled model across dates of the same structure. Writes
-    ``timeline.csv`` (one row per date and candidate) and ``timeline.nc`` (the study Dataset).
+    Runs in parallel on local processes (default one per core; ``workers=1``: serially) or on a
+    Dask cluster (``client``), each process reusing its compiled model; see forecast/timeline.py.
     """
-    from .study import Study, save_study
+    from .timeline import run_timeline
 
-    study = Study(election_dir, factors={"as_of": [d.isoformat() for d in dates]}, seed=seed,
-                  spec_changes=spec_changes, model_file=model_file)
-    ds = study.run(client=client, workers=workers, progress=progress)
-    rows = []
-    for day in ds["as_of"].values:
-        point = ds.sel(as_of=day)
-        for key in point["candidate"].values:
-            c = point.sel(candidate=key)
-            if not np.isfinite(float(c["p_win"])):
-                continue  # not on the ballot as known on that date
-            q = c["share_valid"]
-            rows.append({"as_of": str(day), "candidate": str(key), "p_win": float(c["p_win"]),
-                         "share_valid_q05": float(q.sel(quantile=0.05)),
-                         "share_valid_q50": float(q.sel(quantile=0.5)),
-                         "share_valid_q95": float(q.sel(quantile=0.95)),
-                         "converged": bool(point["converged"]),
-                         "polls_used": int(point["polls_used"])})
-    frame = pd.DataFrame(rows)
-    out = Path(out_dir)
-    atomic_write_bytes(out / "timeline.csv", _csv(frame))
-    save_study(ds, out / "timeline.nc")
-    return frame
+    return run_timeline(election_dir, dates, out_dir=out_dir, seed=seed, model_file=model_file,
+                        spec_changes=spec_changes, progress=progress, client=client,
+                        workers=workers)
 
 
 def extend_timeline(out_dir: Path, summary: dict) -> bool:

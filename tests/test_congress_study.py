@@ -119,3 +119,12 @@ def test_party_fit_is_reused_only_when_nothing_it_depends_on_changed(tmp_path, m
     assert not reused
     _, reused = cf.party_fit_for(cong, path, as_of=dt.date(2018, 6, 24), seed=1)
     assert not reused and len(calls) == 3
+
+
+def test_studies_can_turn_seats_off(fakes):
+    """Timelines (and studies with ``seats = false``) skip the party-poll fit entirely."""
+    from dataclasses import replace as dc_replace
+
+    president, draws, setup = fakes
+    assert congress_study.seat_summary(draws, president,
+                                       dc_replace(setup, extra={"seats": False})) == {}

@@ -178,7 +178,7 @@ step_days = 7
     assert _messages(exc) == sorted([
         f"{f}:2:seed: -1: expected a non-negative integer",
         f"{f}:3:colour: unknown key: expected one of election, seed, model, as_of, keep_draws, "
-        "base, factors",
+        "seats, base, factors",
         f"{f}:6:factors.drop_pollster: empty list: expected at least one level",
         f"{f}:7:factors.step_days: 7: expected a list of levels, e.g. step_days = [...]",
     ])

@@ -87,7 +87,10 @@ def _seed(result: Fit, setup: Setup) -> int:
 
 
 def seat_summary(draws: xr.Dataset, result: Fit, setup: Setup) -> dict[str, xr.DataArray]:
-    """Seat quantiles and majority probabilities of one scenario (empty without Congress)."""
+    """Seat quantiles and majority probabilities of one scenario (empty without Congress, or
+    when the study turned seats off)."""
+    if not setup.extra.get("seats", True):
+        return {}
     found = _party_fit(setup, result)
     if found is None:
         return {}

@@ -15,7 +15,7 @@ from ..problems import InputError, Problem, decode_utf8
 from .factors import _as_date
 from .runner import DEFAULT_SEED, Study
 
-_TOP_KEYS = ("election", "seed", "model", "as_of", "keep_draws", "base", "factors")
+_TOP_KEYS = ("election", "seed", "model", "as_of", "keep_draws", "seats", "base", "factors")
 _HEADER = re.compile(r"^\[\s*([A-Za-z0-9_\-]+|\"[^\"]*\")\s*\]\s*(#.*)?$")
 
 
@@ -107,6 +107,9 @@ def load_study(path: str | Path, *, spec_changes: dict | None = None) -> Study:
     keep_draws = data.get("keep_draws", False)
     if not isinstance(keep_draws, bool):
         problem("", "keep_draws", f"{keep_draws!r}: expected true or false")
+    seats = data.get("seats", True)
+    if not isinstance(seats, bool):
+        problem("", "seats", f"{seats!r}: expected true or false")
     as_of = data.get("as_of")
     if as_of is not None and _as_date(as_of) is None:
         problem("", "as_of", f"{as_of!r}: expected a date YYYY-MM-DD")
@@ -132,7 +135,8 @@ def load_study(path: str | Path, *, spec_changes: dict | None = None) -> Study:
         raise InputError(problems)
     factors = {k: v for k, v in factors.items()}
     return Study(election, factors, seed=seed, spec_changes={**base, **(spec_changes or {})},
-                 model_file=model, as_of=as_of, keep_draws=keep_draws, source=shown,
+                 model_file=model, as_of=as_of, keep_draws=keep_draws, seats=seats,
+                 source=shown,
                  _locate=locate)
 
 

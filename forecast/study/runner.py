@@ -124,7 +124,7 @@ class Study:
     def __init__(self, election: str | Path, factors: dict[str, Iterable] | None = None, *,
                  seed: int = DEFAULT_SEED, spec_changes: dict | None = None,
                  model_file: str | Path | None = None, as_of: dt.date | str | None = None,
-                 keep_draws: bool = False, source: str = "Study",
+                 keep_draws: bool = False, seats: bool = True, source: str = "Study",
                  _locate: Callable[[str, str | None], int] | None = None):
         locate = _locate or (lambda section, key: 0)
         problems: list[Problem] = []
@@ -137,6 +137,9 @@ class Study:
         self.election_dir = Path(election)
         self.seed = int(seed)
         self.keep_draws = bool(keep_draws)
+        # Seat projections (forecast.congress.study) cost a party-poll fit per process and
+        # as-of date; a caller that only wants the presidential race turns them off.
+        self.seats = bool(seats)
         factors = dict(factors or {})
         changes = dict(spec_changes or {})
         if not factors:
@@ -209,7 +212,7 @@ class Study:
 
     def _base_setup(self) -> Setup:
         return Setup(polls=self.inputs.polls, election=self.inputs.election, spec=self.spec,
-                     as_of=self.as_of)
+                     as_of=self.as_of, extra={"seats": self.seats})
 
     def _setup(self, levels: dict, *, refit_only: bool = False) -> Setup:
         setup = self._base_setup()
