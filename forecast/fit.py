@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import os
 import sys
@@ -98,6 +99,17 @@ def diagnose(posterior: xr.DataTree, *, sampler: str, fit_seconds: float,
     max_rhat = float(max(np.nanmax(rhat[v].values) for v in rhat.data_vars))
     min_all = float(min(np.nanmin(ess_all[v].values) for v in ess_all.data_vars))
     min_share = float(np.nanmin(ess_share["vote_share_valid"].values))
+    return judge(posterior, max_rhat=max_rhat, min_ess_bulk=min_share, min_ess_bulk_all=min_all,
+                 quantity="election-day shares", sampler=sampler, fit_seconds=fit_seconds,
+                 compile_seconds=compile_seconds)
+
+
+def judge(posterior: xr.DataTree, *, max_rhat: float, min_ess_bulk: float,
+          min_ess_bulk_all: float, quantity: str, sampler: str, fit_seconds: float,
+          compile_seconds: float) -> Diagnostics:
+    """The convergence verdict from a model's R-hat and ESS figures and its sample stats
+    (divergences, tree depth); ``quantity`` names what ``min_ess_bulk`` is of. Every model of
+    the project (president, party polls, governors) is judged by these same thresholds."""
     stats = posterior["sample_stats"]
     div_name = "diverging" if "diverging" in stats else "divergences"
     divergences = int(stats[div_name].values.astype(bool).sum())
@@ -109,14 +121,21 @@ def diagnose(posterior: xr.DataTree, *, sampler: str, fit_seconds: float,
         problems.append(f"max R-hat {max_rhat:.4f} > {MAX_RHAT}")
     if divergences:
         problems.append(f"{divergences} divergent transition(s)")
-    if not min_share >= MIN_ESS_BULK:
-        problems.append(f"min ESS bulk of election-day shares {min_share:.0f} < {MIN_ESS_BULK}")
+    if not min_ess_bulk >= MIN_ESS_BULK:
+        problems.append(f"min ESS bulk of {quantity} {min_ess_bulk:.0f} < {MIN_ESS_BULK}")
     return Diagnostics(
-        max_rhat=max_rhat, divergences=divergences, min_ess_bulk=min_share,
-        min_ess_bulk_all=min_all, mean_tree_depth=depth, sampler=sampler,
+        max_rhat=max_rhat, divergences=divergences, min_ess_bulk=min_ess_bulk,
+        min_ess_bulk_all=min_ess_bulk_all, mean_tree_depth=depth, sampler=sampler,
         fit_seconds=fit_seconds, compile_seconds=compile_seconds,
         draws=int(post.sizes["draw"]), chains=int(post.sizes["chain"]),
         converged=not problems, problems=problems)
+
+
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    """A table as UTF-8 CSV bytes (``\\n`` line ends, 6 significant digits) for the reports."""
+    buf = io.StringIO()
+    frame.to_csv(buf, index=False, lineterminator="\n", float_format="%.6g")
+    return buf.getvalue().encode()
 
 
 def fit(polls: PollTable, election: Election, spec: ModelSpec, *,

@@ -45,7 +45,7 @@ from .report import (
 )
 from .report.charts import candidate_colors
 from .simulate import daily_support, simulate, summarize
-from .spec import ModelSpec, load_spec
+from .spec import ModelSpec, find_model_file, load_spec
 
 DEFAULT_MODEL = Path("models") / "president.toml"
 PARTY_FIT = "party_fit.nc"
@@ -70,11 +70,8 @@ def load_inputs(election_dir: str | Path, model_file: str | Path | None = None) 
 
 def _default_spec(election: Election) -> ModelSpec:
     """``models/president.toml`` next to the election's ``polls/`` tree, else the defaults."""
-    for base in (election.directory.resolve().parent.parent, Path.cwd()):
-        candidate = base / DEFAULT_MODEL
-        if candidate.is_file():
-            return load_spec(candidate)
-    return ModelSpec()
+    path = find_model_file(election.directory, DEFAULT_MODEL)
+    return load_spec(path) if path is not None else ModelSpec()
 
 
 def forecast_summary(result: Fit, draws: xr.Dataset, warnings: list[str]) -> dict:

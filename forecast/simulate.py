@@ -116,7 +116,8 @@ def outcomes(valid: np.ndarray, candidates: list[str], invalid: np.ndarray | flo
     )
 
 
-def _quantiles(values: np.ndarray) -> dict[str, float]:
+def quantile_summary(values: np.ndarray) -> dict[str, float]:
+    """Mean and the QUANTILES (q05, q25, q50, q75, q95) of draws, as a JSON-ready dict."""
     q = np.quantile(values, QUANTILES)
     out = {"mean": float(np.mean(values))}
     out.update({f"q{int(round(p * 100)):02d}": float(v) for p, v in zip(QUANTILES, q, strict=True)})
@@ -139,13 +140,13 @@ def summarize(draws: xr.Dataset) -> dict:
     for i, c in enumerate(candidates):
         out["candidates"][c] = {
             "p_win": float(p_win[i]),
-            "share_valid": _quantiles(draws["share_valid"].values[:, i]),
-            "share_total": _quantiles(draws["share_total"].values[:, i]),
+            "share_valid": quantile_summary(draws["share_valid"].values[:, i]),
+            "share_total": quantile_summary(draws["share_total"].values[:, i]),
         }
     counts = Counter(draws["order"].values.tolist())
     n = draws.sizes["draw"]
     out["orders"] = [{"order": o.split(">"), "p": c / n} for o, c in counts.most_common()]
-    out["margin"] = _quantiles(draws["margin"].values)
+    out["margin"] = quantile_summary(draws["margin"].values)
     out["p_winner_under_third"] = float(np.mean(draws["winner_share_total"].values < 1 / 3))
     return out
 

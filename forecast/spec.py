@@ -62,6 +62,15 @@ _LAYOUT = {
 SAMPLERS = ("nutpie", "pymc")
 
 
+def find_model_file(election_directory: Path, relative: Path) -> Path | None:
+    """``relative`` (e.g. ``models/president.toml``) in the project holding the election's
+    ``polls/`` tree, else in the current directory; None when neither has it."""
+    for base in (election_directory.resolve().parent.parent, Path.cwd()):
+        if (base / relative).is_file():
+            return base / relative
+    return None
+
+
 def load_spec(path: str | Path) -> ModelSpec:
     """Read a model specification file, checking every key and value.
 

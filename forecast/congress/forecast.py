@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import io
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,9 +14,10 @@ import pandas as pd
 import xarray as xr
 
 from ..election import Election, load_election
-from ..fit import Fit, fit
+from ..fit import Fit, csv_bytes, fit
 from ..polls import PollTable, read_polls
-from ..spec import ModelSpec, load_spec
+from ..simulate import quantile_summary
+from ..spec import ModelSpec, find_model_file, load_spec
 from .definition import CongressDefinition, CongressSpec, load_congress, load_congress_spec
 from .project import project_congress
 from .summary import chambers_summary, coalition_seats, district_table, seat_table
@@ -56,13 +56,6 @@ def congress_directory(election: Election) -> Path | None:
     return path if (path / "congress.toml").is_file() else None
 
 
-def _model_file(election: Election, relative: Path) -> Path | None:
-    for base in (election.directory.resolve().parent.parent, Path.cwd()):
-        if (base / relative).is_file():
-            return base / relative
-    return None
-
-
 def load_congress_inputs(election: Election, *, party_model: str | Path | None = None,
                          congress_model: str | Path | None = None) -> CongressInputs | None:
     """Read the Congress definition, party polls and both model files (None without Congress).
@@ -78,8 +71,8 @@ def load_congress_inputs(election: Election, *, party_model: str | Path | None =
     definition = load_congress(directory)
     party_election = load_election(directory)
     polls = read_polls(party_election.poll_path, party_election)
-    party_file = party_model or _model_file(election, PARTY_MODEL)
-    congress_file = congress_model or _model_file(election, CONGRESS_MODEL)
+    party_file = party_model or find_model_file(election.directory, PARTY_MODEL)
+    congress_file = congress_model or find_model_file(election.directory, CONGRESS_MODEL)
     party_spec = load_spec(party_file) if party_file else ModelSpec()
     spec = load_congress_spec(congress_file) if congress_file else CongressSpec()
     return CongressInputs(definition, party_election, polls, party_spec, spec)
@@ -170,29 +163,17 @@ def congress_forecast(president: Fit, party: Fit, definition: CongressDefinition
     coalitions = president_coalitions(president, winners) if winners is not None else None
     summary = chambers_summary(projection, definition, coalitions)
     summary["vote"] = {
-        "share_valid": {p: _quantiles(national["share"].sel(party=p).values)
+        "share_valid": {p: quantile_summary(national["share"].sel(party=p).values)
                         for p in national.coords["party"].values},
-        "coalitions": {b: _quantiles(national["bloc_share"].sel(bloc=b).values)
+        "coalitions": {b: quantile_summary(national["bloc_share"].sel(bloc=b).values)
                        for b in national.coords["bloc"].values},
-        "ticket_split": {k: _quantiles(national["ticket_split"].sel(coalition=k).values)
+        "ticket_split": {k: quantile_summary(national["ticket_split"].sel(coalition=k).values)
                          for k in national.coords["coalition"].values},
     }
     summary["party_poll_fit"] = party.diagnostics.as_dict()
     summary["party_poll_fit"]["polls_used"] = int(len(party.polls))
     names = {c.key: getattr(c, "name", c.key) for c in party.election.candidates}
     return CongressResult(national, projection, summary, definition, names)
-
-
-def _quantiles(values: np.ndarray) -> dict[str, float]:
-    q = np.quantile(values, [0.05, 0.25, 0.5, 0.75, 0.95])
-    return {"q05": float(q[0]), "q25": float(q[1]), "q50": float(q[2]), "q75": float(q[3]),
-            "q95": float(q[4]), "mean": float(np.mean(values))}
-
-
-def _csv(frame: pd.DataFrame) -> bytes:
-    buf = io.StringIO()
-    frame.to_csv(buf, index=False, lineterminator="\n", float_format="%.6g")
-    return buf.getvalue().encode()
 
 
 def congress_tables(result: CongressResult) -> dict[str, bytes]:
@@ -203,9 +184,9 @@ def congress_tables(result: CongressResult) -> dict[str, bytes]:
         seats.insert(0, "chamber", chamber)
         per_draw.append(seats.reset_index())
     return {
-        "seats.csv": _csv(seat_table(result.projection, result.definition)),
-        "districts.csv": _csv(district_table(result.projection)),
-        "seats_draws.csv": _csv(pd.concat(per_draw, ignore_index=True)),
+        "seats.csv": csv_bytes(seat_table(result.projection, result.definition)),
+        "districts.csv": csv_bytes(district_table(result.projection)),
+        "seats_draws.csv": csv_bytes(pd.concat(per_draw, ignore_index=True)),
     }
 
 

@@ -4,7 +4,6 @@ national vote of each draw -> the ``governors`` summary block, tables and report
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +12,8 @@ import pandas as pd
 import xarray as xr
 
 from ..election import Election
-from ..fit import Diagnostics, atomic_write_file
+from ..fit import Diagnostics, atomic_write_file, csv_bytes
+from ..spec import find_model_file
 from .model import GovernorFit, GovernorSpec, fit_governors, load_governor_spec, prepare_governors
 from .polls import GovernorPolls, read_governor_polls
 from .races import RACES_FILE, GovernorRaces, load_governor_races
@@ -46,12 +46,7 @@ def load_governor_inputs(election: Election, *, model_file: str | Path | None = 
         return None
     races = load_governor_races(election.directory)
     polls = read_governor_polls(races.poll_path, races)
-    path = model_file
-    if path is None:
-        for base in (election.directory.resolve().parent.parent, Path.cwd()):
-            if (base / GOVERNOR_MODEL).is_file():
-                path = base / GOVERNOR_MODEL
-                break
+    path = model_file or find_model_file(election.directory, GOVERNOR_MODEL)
     spec = load_governor_spec(path) if path is not None else GovernorSpec()
     return GovernorInputs(races, polls, spec)
 
@@ -128,14 +123,8 @@ def governor_tables(block: dict) -> dict[str, bytes]:
     counts = [{"candidacy": key, **{k: c[k] for k in ("mean", "q05", "q50", "q95")},
                **{f"p_at_least_{i}": p for i, p in enumerate(c["p_at_least"])}}
               for key, c in block["count"].items()]
-    return {"governors.csv": _csv(pd.DataFrame(rows)),
-            "governors_count.csv": _csv(pd.DataFrame(counts))}
-
-
-def _csv(frame: pd.DataFrame) -> bytes:
-    buf = io.StringIO()
-    frame.to_csv(buf, index=False, lineterminator="\n", float_format="%.6g")
-    return buf.getvalue().encode()
+    return {"governors.csv": csv_bytes(pd.DataFrame(rows)),
+            "governors_count.csv": csv_bytes(pd.DataFrame(counts))}
 
 
 def governor_section(block: dict, races: GovernorRaces):

@@ -34,7 +34,7 @@ import pymc as pm
 import pytensor.tensor as pt
 import xarray as xr
 
-from ..fit import MAX_RHAT, MIN_ESS_BULK, Diagnostics
+from ..fit import Diagnostics, judge
 from ..problems import InputError, Problem
 from .polls import GovernorPolls
 from .races import GovernorRaces
@@ -380,24 +380,9 @@ def _diagnose(tree: xr.DataTree, data: GovernorData, *, sampler: str, fit_second
         for v in rhat.data_vars))
     min_share = float(np.nanmin(np.where(data.ballot, ess_support, np.nan)))
     min_all = float(min(np.nanmin(ess_all[v].values) for v in ess_all.data_vars))
-    stats = tree["sample_stats"]
-    div_name = "diverging" if "diverging" in stats else "divergences"
-    divergences = int(stats[div_name].values.astype(bool).sum())
-    depth_name = "depth" if "depth" in stats else "tree_depth"
-    depth = float(stats[depth_name].mean()) if depth_name in stats else float("nan")
-    problems = []
-    if not max_rhat <= MAX_RHAT:
-        problems.append(f"max R-hat {max_rhat:.4f} > {MAX_RHAT}")
-    if divergences:
-        problems.append(f"{divergences} divergent transition(s)")
-    if not min_share >= MIN_ESS_BULK:
-        problems.append(f"min ESS bulk of state support {min_share:.0f} < {MIN_ESS_BULK}")
-    return Diagnostics(
-        max_rhat=max_rhat, divergences=divergences, min_ess_bulk=min_share,
-        min_ess_bulk_all=min_all, mean_tree_depth=depth, sampler=sampler,
-        fit_seconds=fit_seconds, compile_seconds=compile_seconds,
-        draws=int(post.sizes["draw"]), chains=int(post.sizes["chain"]),
-        converged=not problems, problems=problems)
+    return judge(tree, max_rhat=max_rhat, min_ess_bulk=min_share, min_ess_bulk_all=min_all,
+                 quantity="state support", sampler=sampler, fit_seconds=fit_seconds,
+                 compile_seconds=compile_seconds)
 
 
 def fit_governors(races: GovernorRaces, polls: GovernorPolls, spec: GovernorSpec, *,

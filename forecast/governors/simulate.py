@@ -26,9 +26,9 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from ..simulate import quantile_summary
 from .model import GovernorFit
 
-QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 #: Presidential candidates -> national blocs, for the stand-in national signal.
 PRESIDENTIAL_BLOCS = {"amlo": "jhh", "anaya": "paf", "meade": "tpm"}
 
@@ -198,14 +198,6 @@ def simulate_governors(fit: GovernorFit, national: xr.DataArray, baseline: pd.Se
     )
 
 
-def _quantiles(values: np.ndarray) -> dict[str, float]:
-    q = np.quantile(values, QUANTILES)
-    out = {"mean": float(np.mean(values))}
-    out.update({f"q{int(round(p * 100)):02d}": float(v) for p, v in zip(QUANTILES, q,
-                                                                        strict=True)})
-    return out
-
-
 def governors_summary(draws: xr.Dataset) -> dict:
     """The ``governors`` block of ``summary.json``.
 
@@ -236,7 +228,7 @@ def governors_summary(draws: xr.Dataset) -> dict:
             "polls_used": int(draws["polls_used"].values[s]),
             "leader": max(p_win, key=p_win.get),
             "p_win": p_win,
-            "share": {cands[k]: _quantiles(share[:, s, k]) for k in on},
+            "share": {cands[k]: quantile_summary(share[:, s, k]) for k in on},
         }
         block["interval_90"] = {c: q["q95"] - q["q05"] for c, q in block["share"].items()}
         block["prior_weight"] = {cands[k]: float(draws["prior_weight"].values[s, k])
