@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import tomllib
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from .problems import InputError, Problem
+from .settings import Settings, load_settings
 
 
 @dataclass(frozen=True)
-class ModelSpec:
+class ModelSpec(Settings):
     """Priors and settings of the poll-aggregation model (see ``docs/model.md``)."""
 
     step_days: int = 7
@@ -29,16 +28,6 @@ class ModelSpec:
     tune: int = 1000
     target_accept: float = 0.95
     source: str = field(default="defaults", compare=False)
-
-    def with_(self, **changes: object) -> ModelSpec:
-        """A copy with some settings changed (for studies and tests)."""
-        return replace(self, **changes)
-
-    def as_dict(self) -> dict:
-        """Plain dict of the settings (stored with every fit)."""
-        out = asdict(self)
-        out.pop("source")
-        return out
 
 
 # TOML section.key -> ModelSpec field
@@ -71,6 +60,25 @@ def find_model_file(election_directory: Path, relative: Path) -> Path | None:
     return None
 
 
+def _expected(name: str, kind: str, value: object) -> str | None:
+    if kind == "int":
+        ok = isinstance(value, int) and not isinstance(value, bool) and value >= 1
+    elif kind == "float":
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
+    else:
+        ok = isinstance(value, str)
+    if name == "sampler" and value not in SAMPLERS:
+        ok = False
+    if name in ("target_accept", "invalid_share_mean") and ok and not value < 1:
+        ok = False
+    if ok:
+        return None
+    if name in ("target_accept", "invalid_share_mean"):
+        return "a number between 0 and 1"
+    return {"int": "a positive integer", "float": "a positive number"}.get(
+        kind, f"one of {', '.join(SAMPLERS)}")
+
+
 def load_spec(path: str | Path) -> ModelSpec:
     """Read a model specification file, checking every key and value.
 
@@ -79,56 +87,5 @@ def load_spec(path: str | Path) -> ModelSpec:
     InputError
         Unknown sections or keys, wrong types, or out-of-range values, with file and line.
     """
-    path = Path(path)
-    shown = str(path)
-    if not path.is_file():
-        raise InputError([Problem(shown, 0, "", "model specification not found")])
-    text = path.read_text(encoding="utf-8")
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError([Problem(shown, 0, "", f"not valid TOML: {exc}")]) from None
-    lines = text.splitlines()
-
-    def line_of(key: str) -> int:
-        for i, line in enumerate(lines):
-            if line.split("=")[0].strip() == key:
-                return i + 1
-        return 0
-
-    problems: list[Problem] = []
-    values: dict[str, object] = {}
-    types = {f.name: f.type for f in fields(ModelSpec)}
-    for section, table in data.items():
-        if not isinstance(table, dict):
-            problems.append(Problem(shown, line_of(section), section, "expected a [section]"))
-            continue
-        for key, value in table.items():
-            name = _LAYOUT.get((section, key))
-            if name is None:
-                problems.append(Problem(shown, line_of(key), f"{section}.{key}", "unknown setting"))
-                continue
-            kind = types[name]
-            if kind == "int":
-                ok = isinstance(value, int) and not isinstance(value, bool) and value >= 1
-            elif kind == "float":
-                ok = (isinstance(value, (int, float)) and not isinstance(value, bool)
-                      and value > 0)
-            else:
-                ok = isinstance(value, str)
-            if name == "sampler" and value not in SAMPLERS:
-                ok = False
-            if name in ("target_accept", "invalid_share_mean") and ok and not value < 1:
-                ok = False
-            if not ok:
-                expected = {"int": "a positive integer", "float": "a positive number"}.get(
-                    kind, f"one of {', '.join(SAMPLERS)}")
-                if name in ("target_accept", "invalid_share_mean"):
-                    expected = "a number between 0 and 1"
-                problems.append(Problem(shown, line_of(key), f"{section}.{key}",
-                                        f"{value!r}: expected {expected}"))
-                continue
-            values[name] = float(value) if kind == "float" else value
-    if problems:
-        raise InputError(problems)
-    return ModelSpec(**values, source=shown)
+    return load_settings(path, ModelSpec, _LAYOUT, _expected,
+                         missing="model specification not found")

@@ -5,15 +5,15 @@ party-poll file), plus the model settings (``models/congress.toml``)."""
 from __future__ import annotations
 
 import re
-import tomllib
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from ..problems import InputError, Problem, decode_utf8
+from ..problems import InputError, Problem
 from ..seats.swing import district_shares
+from ..settings import Settings, load_settings, read_toml
 
 OTHER = "other"
 KEY = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -81,7 +81,7 @@ class CongressDefinition:
 
 
 @dataclass(frozen=True)
-class CongressSpec:
+class CongressSpec(Settings):
     """Settings of the Congress vote and seat model (``models/congress.toml``)."""
 
     ticket_split_sd: float = 0.10
@@ -92,10 +92,6 @@ class CongressSpec:
     senate_noise_k: float = 0.138
     unknown_siglado: str = "coalition_split"
     source: str = ""
-
-    def with_(self, **changes: object) -> CongressSpec:
-        """A copy with some settings changed (for studies and tests)."""
-        return replace(self, **changes)
 
 
 _LAYOUT = {
@@ -110,17 +106,6 @@ _LAYOUT = {
 _CHOICES = {"swing_kind": ("uniform", "proportional"), "unknown_siglado": ("coalition_split",)}
 
 
-def _read_toml(path: Path) -> tuple[dict, str]:
-    shown = str(path)
-    if not path.is_file():
-        raise InputError([Problem(shown, 0, "", "file not found")])
-    text = decode_utf8(path.read_bytes(), shown)
-    try:
-        return tomllib.loads(text), text
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError([Problem(shown, 0, "", f"not valid TOML: {exc}")]) from None
-
-
 def _key_line(text: str, key: str) -> int:
     for i, line in enumerate(text.split("\n")):
         if line.split("=")[0].strip() == key or line.strip() == f"[{key}]":
@@ -128,46 +113,21 @@ def _key_line(text: str, key: str) -> int:
     return 0
 
 
+def _expected(name: str, kind: str, value: object) -> str | None:
+    if name in _CHOICES:
+        if value not in _CHOICES[name]:
+            return f"one of {', '.join(_CHOICES[name])}"
+    elif kind == "int":
+        if not (isinstance(value, int) and not isinstance(value, bool) and value >= 1000):
+            return "an integer of at least 1000"
+    elif not (isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0):
+        return "a number >= 0"
+    return None
+
+
 def load_congress_spec(path: str | Path) -> CongressSpec:
     """Read ``models/congress.toml``, checking every key and value (InputError with lines)."""
-    path = Path(path)
-    shown = str(path)
-    data, text = _read_toml(path)
-    problems: list[Problem] = []
-    values: dict[str, object] = {}
-    types = {f.name: f.type for f in fields(CongressSpec)}
-    for section, table in data.items():
-        if not isinstance(table, dict):
-            problems.append(Problem(shown, _key_line(text, section), section,
-                                    "expected a [section]"))
-            continue
-        for key, value in table.items():
-            name = _LAYOUT.get((section, key))
-            line = _key_line(text, key)
-            if name is None:
-                problems.append(Problem(shown, line, f"{section}.{key}", "unknown setting"))
-                continue
-            kind = types[name]
-            if name in _CHOICES:
-                if value not in _CHOICES[name]:
-                    problems.append(Problem(shown, line, f"{section}.{key}",
-                                            f"{value!r}: expected one of "
-                                            f"{', '.join(_CHOICES[name])}"))
-                    continue
-            elif kind == "int":
-                if not (isinstance(value, int) and not isinstance(value, bool) and value >= 1000):
-                    problems.append(Problem(shown, line, f"{section}.{key}",
-                                            f"{value!r}: expected an integer of at least 1000"))
-                    continue
-            elif not (isinstance(value, (int, float)) and not isinstance(value, bool)
-                      and value >= 0):
-                problems.append(Problem(shown, line, f"{section}.{key}",
-                                        f"{value!r}: expected a number >= 0"))
-                continue
-            values[name] = float(value) if kind == "float" else value
-    if problems:
-        raise InputError(problems)
-    return CongressSpec(**values, source=shown)
+    return load_settings(path, CongressSpec, _LAYOUT, _expected)
 
 
 def _read_csv(path: Path, required: list[str], problems: list[Problem]) -> pd.DataFrame | None:
@@ -206,7 +166,7 @@ def load_congress(directory: str | Path) -> CongressDefinition:
     directory = Path(directory)
     path = directory / "congress.toml"
     shown = str(path)
-    data, text = _read_toml(path)
+    data, text = read_toml(path)
     problems: list[Problem] = []
     parties = data.get("parties")
     if not (isinstance(parties, list) and parties and all(

@@ -22,9 +22,8 @@ import datetime as dt
 import os
 import sys
 import time
-import tomllib
 import warnings
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import arviz as az
@@ -35,7 +34,7 @@ import pytensor.tensor as pt
 import xarray as xr
 
 from ..fit import Diagnostics, judge
-from ..problems import InputError, Problem
+from ..settings import Settings, load_settings
 from .polls import GovernorPolls
 from .races import GovernorRaces
 
@@ -58,7 +57,7 @@ def _round_preserving_total(values: np.ndarray, totals: np.ndarray) -> np.ndarra
 
 
 @dataclass(frozen=True)
-class GovernorSpec:
+class GovernorSpec(Settings):
     """Priors and sampler settings of the governor model (``models/governors.toml``)."""
 
     swing_sigma: float = 1.0
@@ -76,16 +75,6 @@ class GovernorSpec:
     target_accept: float = 0.95
     adaptation: str = "diag"
     source: str = field(default="defaults", compare=False)
-
-    def with_(self, **changes: object) -> GovernorSpec:
-        """A copy with some settings changed (tests, studies)."""
-        return replace(self, **changes)
-
-    def as_dict(self) -> dict:
-        """Plain dict of the settings (stored with the fit)."""
-        out = asdict(self)
-        out.pop("source")
-        return out
 
 
 _LAYOUT = {
@@ -107,6 +96,26 @@ _LAYOUT = {
 ADAPTATIONS = ("diag", "low_rank")
 
 
+def _expected(name: str, kind: str, value: object) -> str | None:
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if name == "target_accept":
+        ok = number and 0 < value < 1
+        expected = "a number between 0 and 1"
+    elif kind == "int":
+        ok = isinstance(value, int) and not isinstance(value, bool) and value >= 1
+        expected = "a positive integer"
+    elif kind == "float":
+        ok = number and value > 0
+        expected = "a positive number"
+    elif name == "adaptation":
+        ok = value in ADAPTATIONS
+        expected = "one of " + ", ".join(ADAPTATIONS)
+    else:
+        ok = value in ("nutpie", "pymc")
+        expected = "'nutpie' or 'pymc'"
+    return None if ok else expected
+
+
 def load_governor_spec(path: str | Path) -> GovernorSpec:
     """Read ``models/governors.toml``, checking every key and value.
 
@@ -115,65 +124,8 @@ def load_governor_spec(path: str | Path) -> GovernorSpec:
     InputError
         Unknown sections or keys, wrong types or out-of-range values, with file and line.
     """
-    path = Path(path)
-    shown = str(path)
-    if not path.is_file():
-        raise InputError([Problem(shown, 0, "", "model specification not found")])
-    text = path.read_text(encoding="utf-8")
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError([Problem(shown, 0, "", f"not valid TOML: {exc}")]) from None
-    lines = text.split("\n")
-
-    def line_of(section: str, key: str) -> int:
-        current = ""
-        for i, line in enumerate(lines):
-            s = line.strip()
-            if s.startswith("["):
-                current = s.strip("[] ")
-            elif current == section and s.split("=")[0].strip() == key:
-                return i + 1
-        return 0
-
-    types = {f.name: f.type for f in fields(GovernorSpec)}
-    problems: list[Problem] = []
-    values: dict[str, object] = {}
-    for section, table in data.items():
-        if not isinstance(table, dict):
-            problems.append(Problem(shown, 0, section, "expected a [section]"))
-            continue
-        for key, value in table.items():
-            name = _LAYOUT.get((section, key))
-            line = line_of(section, key)
-            if name is None:
-                problems.append(Problem(shown, line, f"{section}.{key}", "unknown setting"))
-                continue
-            kind = types[name]
-            number = isinstance(value, (int, float)) and not isinstance(value, bool)
-            if kind == "int":
-                ok = isinstance(value, int) and not isinstance(value, bool) and value >= 1
-                expected = "a positive integer"
-            elif kind == "float":
-                ok = number and value > 0
-                expected = "a positive number"
-            elif name == "adaptation":
-                ok = value in ADAPTATIONS
-                expected = "one of " + ", ".join(ADAPTATIONS)
-            else:
-                ok = value in ("nutpie", "pymc")
-                expected = "'nutpie' or 'pymc'"
-            if name == "target_accept":
-                ok = number and 0 < value < 1
-                expected = "a number between 0 and 1"
-            if not ok:
-                problems.append(Problem(shown, line, f"{section}.{key}",
-                                        f"{value!r}: expected {expected}"))
-                continue
-            values[name] = float(value) if kind == "float" else value
-    if problems:
-        raise InputError(problems)
-    return GovernorSpec(**values, source=shown)
+    return load_settings(path, GovernorSpec, _LAYOUT, _expected,
+                         missing="model specification not found")
 
 
 @dataclass

@@ -16,11 +16,15 @@ reproducible; a fixed order is.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "InfeasibleAllocationError",
@@ -30,6 +34,7 @@ __all__ = [
     "largest_remainder",
     "largest_remainder_scalar",
     "per_draw_counts",
+    "require_columns",
     "to_fraction",
 ]
 
@@ -180,3 +185,23 @@ def count_by_party(party: NDArray[np.int64], n_parties: int) -> NDArray[np.int64
     flat = (party + 1) + width * np.arange(n_rows)[:, None]
     counts = np.bincount(flat.ravel(), minlength=n_rows * width).reshape(n_rows, width)
     return counts[:, 1:].astype(np.int64)
+
+
+def require_columns(table: pd.DataFrame, columns: Iterable[str]) -> None:
+    """Check that a table given to a ``*_table`` function has the columns it needs.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The input table.
+    columns : iterable of str
+        Column names it must have.
+
+    Raises
+    ------
+    KeyError
+        Naming the missing columns, sorted.
+    """
+    missing = set(columns) - set(table.columns)
+    if missing:
+        raise KeyError(f"missing column(s): {sorted(missing)}")

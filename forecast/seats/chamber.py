@@ -33,6 +33,7 @@ from forecast.seats.apportion import (
     largest_remainder,
     largest_remainder_scalar,
     per_draw_counts,
+    require_columns,
     to_fraction,
 )
 
@@ -529,9 +530,7 @@ def allocate_chamber_table(
         Columns ``party, votes, district_seats, list_seats, total_seats`` in input order;
         ``attrs`` holds ``vve``, ``vne`` and the ``capped`` parties.
     """
-    missing = {"party", "votes", "district_seats"} - set(table.columns)
-    if missing:
-        raise KeyError(f"missing column(s): {sorted(missing)}")
+    require_columns(table, ("party", "votes", "district_seats"))
     eligible = table["eligible"].to_numpy(dtype=bool) if "eligible" in table else None
     res = allocate_chamber(
         table["votes"].to_numpy(),

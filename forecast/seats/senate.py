@@ -28,6 +28,7 @@ from forecast.seats.apportion import (
     largest_remainder,
     largest_remainder_scalar,
     per_draw_counts,
+    require_columns,
     to_fraction,
 )
 
@@ -236,9 +237,7 @@ def allocate_senate_table(
         Columns ``party, votes, plurality_seats, first_minority_seats, list_seats,
         total_seats`` in input order; ``attrs`` holds ``vve`` and ``vne``.
     """
-    missing = {"party", "votes", "plurality_seats", "first_minority_seats"} - set(table.columns)
-    if missing:
-        raise KeyError(f"missing column(s): {sorted(missing)}")
+    require_columns(table, ("party", "votes", "plurality_seats", "first_minority_seats"))
     votes = as_counts(table["votes"].to_numpy(), "votes")
     res = allocate_senate(
         votes,
@@ -334,10 +333,7 @@ def senate_state_seats_table(table: pd.DataFrame) -> pd.DataFrame:
         Columns ``party, plurality_seats, first_minority_seats``, one row per party named in
         the formula columns, in order of first appearance.
     """
-    need = {"state", "candidacy", "votes", "formula1_party", "formula2_party"}
-    missing = need - set(table.columns)
-    if missing:
-        raise KeyError(f"missing column(s): {sorted(missing)}")
+    require_columns(table, ("state", "candidacy", "votes", "formula1_party", "formula2_party"))
     if table.duplicated(["state", "candidacy"]).any():
         raise ValueError("duplicate (state, candidacy) rows")
     names = pd.unique(

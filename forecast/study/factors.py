@@ -186,15 +186,20 @@ for _name in _SPEC_FIELDS:
 # ---- poll filters ------------------------------------------------------------------------
 
 
-def _parse_pollster(value: object, inputs: Inputs) -> str:
-    pollsters = sorted(inputs.polls.table["pollster"].unique())
-    if isinstance(value, str) and (value == "none" or value in pollsters):
-        return value
-    raise LevelError(f"{value!r}: expected \"none\" or a pollster of {inputs.polls.path} "
-                     f"({', '.join(pollsters)})")
+def _poll_column_or(column: str, word: str, what: str) -> Callable[[object, Inputs], str]:
+    """Parser of a level that is ``word`` or a value of the poll table's ``column``."""
+
+    def parse(value: object, inputs: Inputs) -> str:
+        known = sorted(inputs.polls.table[column].unique())
+        if isinstance(value, str) and (value == word or value in known):
+            return value
+        raise LevelError(f"{value!r}: expected \"{word}\" or {what} of {inputs.polls.path} "
+                         f"({', '.join(known)})")
+
+    return parse
 
 
-@register_factor("drop_pollster", parse=_parse_pollster,
+@register_factor("drop_pollster", parse=_poll_column_or("pollster", "none", "a pollster"),
                  help='leave out every poll of one pollster ("none": keep all)')
 def _drop_pollster(setup: Setup, level: object) -> Setup:
     if level == "none":
@@ -202,15 +207,7 @@ def _drop_pollster(setup: Setup, level: object) -> Setup:
     return _with_polls(setup, setup.polls.table["pollster"] != level)
 
 
-def _parse_mode(value: object, inputs: Inputs) -> str:
-    modes = sorted(inputs.polls.table["mode"].unique())
-    if isinstance(value, str) and (value == "all" or value in modes):
-        return value
-    raise LevelError(f"{value!r}: expected \"all\" or a survey mode of {inputs.polls.path} "
-                     f"({', '.join(modes)})")
-
-
-@register_factor("mode", parse=_parse_mode,
+@register_factor("mode", parse=_poll_column_or("mode", "all", "a survey mode"),
                  help='only polls of one survey mode ("unknown": blank mode; "all": every poll)')
 def _mode(setup: Setup, level: object) -> Setup:
     if level == "all":

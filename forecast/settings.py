@@ -1,0 +1,138 @@
+"""Model-settings files (``models/*.toml``): ``[section]`` tables of ``key = value`` lines, each
+key one field of a frozen settings dataclass, every key and value checked."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, fields, replace
+from pathlib import Path
+from typing import Any, Self
+
+from .problems import InputError, Problem, decode_utf8
+
+_HEADER = re.compile(r"^\[\s*([^\[\]]+?)\s*\]\s*(#.*)?$")
+
+#: ``expected(name, kind, value)``: what the field ``name`` (of type ``kind``, e.g. ``"float"``)
+#: should be when ``value`` does not do, else None.
+type Expectation = Callable[[str, str, object], str | None]
+
+
+class Settings:
+    """Methods shared by the settings dataclasses (each has a ``source`` field: its file)."""
+
+    def with_(self, **changes: object) -> Self:
+        """A copy with some settings changed (for studies and tests)."""
+        return replace(self, **changes)
+
+    def as_dict(self) -> dict:
+        """Plain dict of the settings (stored with every fit)."""
+        out = asdict(self)
+        out.pop("source")
+        return out
+
+
+def read_toml(path: Path, missing: str = "file not found") -> tuple[dict, str]:
+    """Parse a TOML file that must be UTF-8.
+
+    Parameters
+    ----------
+    path
+        The file.
+    missing
+        Message when there is no such file.
+
+    Returns
+    -------
+    data, text
+        The parsed tables and the file's text (to find the line of a key).
+
+    Raises
+    ------
+    InputError
+        File missing, not UTF-8 or not valid TOML.
+    """
+    shown = str(path)
+    if not path.is_file():
+        raise InputError([Problem(shown, 0, "", missing)])
+    # Line endings as Path.read_text gives them, so old Mac files (lone \r) keep loading.
+    text = decode_utf8(path.read_bytes(), shown).replace("\r\n", "\n").replace("\r", "\n")
+    try:
+        return tomllib.loads(text), text
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError([Problem(shown, 0, "", f"not valid TOML: {exc}")]) from None
+
+
+def key_line(text: str, section: str, key: str) -> int:
+    """1-based line of ``key = ...`` in ``[section]`` (``""``: before any header), else 0.
+
+    A key not found in its section (e.g. written as a dotted key) falls back to its first
+    ``key = ...`` line anywhere, which is right whenever the key name is used only once.
+    """
+    lines = text.split("\n")
+    current = ""
+    for i, line in enumerate(lines):
+        header = _HEADER.match(line.strip())
+        if header:
+            current = header.group(1)
+        elif current == section and line.split("=")[0].strip() == key:
+            return i + 1
+    for i, line in enumerate(lines):
+        if line.split("=")[0].strip() == key:
+            return i + 1
+    return 0
+
+
+def load_settings[S: Settings](path: str | Path, cls: type[S],
+                               layout: Mapping[tuple[str, str], str], expected: Expectation,
+                               *, missing: str = "file not found") -> S:
+    """Read a settings file into ``cls``, checking every section, key and value.
+
+    Parameters
+    ----------
+    path
+        The TOML file.
+    cls
+        The settings dataclass; fields not in the file keep their defaults, ``source`` is set to
+        the path.
+    layout
+        ``(section, key) -> field name``: every key the file may have.
+    expected
+        Checks one value (see :data:`Expectation`); float fields are stored as ``float``.
+    missing
+        Message when there is no such file.
+
+    Raises
+    ------
+    InputError
+        Every unknown section or key and every wrong value, with file, line and
+        ``section.key``; or the file missing, not UTF-8 or not valid TOML.
+    """
+    path = Path(path)
+    shown = str(path)
+    data, text = read_toml(path, missing)
+    kinds = {f.name: str(f.type) for f in fields(cls)}
+    problems: list[Problem] = []
+    values: dict[str, Any] = {}
+    for section, table in data.items():
+        if not isinstance(table, dict):
+            problems.append(Problem(shown, key_line(text, "", section), section,
+                                    "expected a [section]"))
+            continue
+        for key, value in table.items():
+            name = layout.get((section, key))
+            line = key_line(text, section, key)
+            if name is None:
+                problems.append(Problem(shown, line, f"{section}.{key}", "unknown setting"))
+                continue
+            kind = kinds[name]
+            want = expected(name, kind, value)
+            if want is not None:
+                problems.append(Problem(shown, line, f"{section}.{key}",
+                                        f"{value!r}: expected {want}"))
+                continue
+            values[name] = float(value) if kind == "float" else value
+    if problems:
+        raise InputError(problems)
+    return cls(**values, source=shown)
