@@ -1,7 +1,7 @@
 """Refit speed: compile once vs per refit, refit after one new poll, the weekly timeline.
 
 Run: .venv/bin/python benchmarks/bench_refit.py [--draws N] [--tune N]
-         [--timeline] [--workers 1 2 ...]
+         [--target-accept P] [--timeline] [--workers 1 2 ...]
 
 Prints: the first fit's compile and sampling time; a refit after one new poll (same process, the
 compiled model reused through pm.Data) with its compile time and ESS; and, with --timeline, the
@@ -34,6 +34,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--draws", type=int, default=None)
     parser.add_argument("--tune", type=int, default=None)
+    parser.add_argument("--target-accept", type=float, default=None)
     parser.add_argument("--timeline", action="store_true")
     parser.add_argument("--workers", type=int, nargs="*", default=[2])
     parser.add_argument("--skip-refit", action="store_true")
@@ -42,7 +43,8 @@ def main() -> None:
     election = load_election(election_dir)
     polls = read_polls(election.poll_path, election)
     spec = load_spec(ROOT / "models" / "president.toml")
-    changes = {k: v for k, v in (("draws", args.draws), ("tune", args.tune)) if v}
+    changes = {k: v for k, v in (("draws", args.draws), ("tune", args.tune),
+                                 ("target_accept", args.target_accept)) if v}
     spec = spec.with_(**changes)
     print(f"2018 data, {len(polls.table)} polls, {spec.chains} chains x {spec.draws} draws "
           f"(tune {spec.tune}), {os.cpu_count()} cores")

@@ -129,10 +129,17 @@ def prepare(polls: PollTable, election: Election, spec: ModelSpec,
     # What was known on the as-of date: the ballot is the candidates in the race that day (later
     # entries and withdrawals were not known then), and a candidate in the race is assumed to stay
     # to election day; past entries and withdrawals are facts.
-    ballot = [c.key for c in election.candidates if c.available_on(as_of)]
+    # A candidate in the race whom no poll used offers (Rodríguez Calderón on 9 Apr 2018, the
+    # day the tribunal put him on the ballot) has only the level's prior (sd 1.5 on the log
+    # scale): his P(win) would be the prior's, and the prior-only direction stalls the sampler
+    # (R-hat 1.06). He is left out of that forecast until a poll measures him; the report says so.
+    polled = offered.any(axis=0)
+    ballot = [c.key for c, seen in zip(election.candidates, polled, strict=True)
+              if c.available_on(as_of) and seen]
     if len(ballot) < 2:
-        raise ValueError(f"fewer than two candidates in the race on {as_of}")
-    in_race = np.array([[_known_in_race(c, k.date(), as_of) for c in election.candidates]
+        raise ValueError(f"fewer than two polled candidates in the race on {as_of}")
+    in_race = np.array([[_known_in_race(c, k.date(), as_of) and seen
+                         for c, seen in zip(election.candidates, polled, strict=True)]
                         for k in knots])
     step_active = (in_race[:-1] | in_race[1:]).astype(float)
     return ModelData(

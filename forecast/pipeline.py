@@ -97,6 +97,18 @@ def forecast_summary(result: Fit, draws: xr.Dataset, warnings: list[str]) -> dic
     }
 
 
+def unpolled_notes(result: Fit) -> list[str]:
+    """Notes for candidates in the race on the as-of date whom no poll used offers.
+
+    They are not in the forecast (forecast.model.prepare): the polls say nothing about them yet.
+    """
+    ballot = set(result.posterior["posterior"]["vote_share_valid"].coords["ballot"].values)
+    return [f"{c.name} ({c.key}) is in the race on {result.as_of} but no poll used offers this "
+            f"candidate: left out of this forecast until a poll measures them"
+            for c in result.election.candidates
+            if c.available_on(result.as_of) and c.key not in ballot]
+
+
 def report(result: Fit, out_dir: str | Path, *, seed: int = 20180701,
            warnings: list[str] | None = None, update_timeline: bool = False,
            party: Fit | None = None, governors: GovernorFit | None = None) -> dict:
@@ -109,7 +121,7 @@ def report(result: Fit, out_dir: str | Path, *, seed: int = 20180701,
     the Congress vote of each draw (or the presidential vote without Congress).
     """
     out = Path(out_dir)
-    warnings = warnings or []
+    warnings = list(warnings or []) + unpolled_notes(result)
     draws = simulate(result, seed=seed)
     summary = forecast_summary(result, draws, warnings)
     sections = []

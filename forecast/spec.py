@@ -24,8 +24,8 @@ class ModelSpec(Settings):
     invalid_share_sd: float = 0.005
     sampler: str = "nutpie"
     chains: int = 4
-    draws: int = 1000
-    tune: int = 1000
+    draws: int = 2000
+    tune: int = 300
     target_accept: float = 0.95
     source: str = field(default="defaults", compare=False)
 

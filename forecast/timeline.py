@@ -4,7 +4,9 @@ The fits run as a study with one factor, ``as_of`` (forecast.study), so each dat
 derived from the study seed and the date — never from the execution order — and a timeline is
 identical whether it runs serially, on local processes or on Dask.
 
-Parallel runs use spawned processes, one per core by default. nutpie's compiled models cannot be
+Parallel runs use spawned processes: by default ``cores // chains`` of them, like a study (one
+fit already samples its chains on parallel threads, so on 2 cores the default is serial, which
+was measured faster: every process compiles its own models). nutpie's compiled models cannot be
 pickled, so every worker compiles in its own process, keeps the compiled model in its in-process
 cache (forecast/fit.py) and reuses it, with the new data swapped in, for every date it is given:
 the model's structure is fixed per poll file (knot grid, pollsters, modes), so a worker compiles
@@ -29,11 +31,6 @@ from .fit import SAMPLER_THREADS_ENV
 #: Columns of ``timeline.csv``.
 COLUMNS = ["as_of", "candidate", "p_win", "share_valid_q05", "share_valid_q50",
            "share_valid_q95", "converged", "polls_used"]
-
-
-def default_workers(fits: int) -> int:
-    """Local processes for a timeline of ``fits`` fits: one per core, at most one per fit."""
-    return max(1, min(os.cpu_count() or 1, fits))
 
 
 @contextlib.contextmanager
@@ -76,8 +73,8 @@ def run_timeline(election_dir: str | Path, dates: list[dt.date], *,
     client
         A ``distributed.Client`` or a scheduler address: run the fits on that Dask cluster.
     workers
-        Local processes (default :func:`default_workers`: one per core); ``1`` runs serially in
-        this process. The result is the same whatever the number.
+        Local processes (default ``cores // chains``, at least 1, as for a study); ``1`` runs
+        serially in this process. The result is the same whatever the number.
 
     Returns
     -------
@@ -90,7 +87,7 @@ def run_timeline(election_dir: str | Path, dates: list[dt.date], *,
     dates = sorted(set(dates))
     study = Study(election_dir, factors={"as_of": [d.isoformat() for d in dates]}, seed=seed,
                   spec_changes=spec_changes, model_file=model_file, seats=False)
-    n = default_workers(len(dates)) if workers is None else max(1, min(int(workers), len(dates)))
+    n = study.local_workers(workers)
     threads = None
     if client is None and n > 1:
         cores = os.cpu_count() or 1
@@ -126,4 +123,4 @@ def timeline_frame(ds) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
-__all__ = ["COLUMNS", "default_workers", "run_timeline", "timeline_frame"]
+__all__ = ["COLUMNS", "run_timeline", "timeline_frame"]

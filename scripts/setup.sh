@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Create .venv with Python 3.12 and install the project (idempotent; re-run after pulling).
+# Arguments name more extras to install, e.g. `bash scripts/setup.sh jax` for the sampler benchmark.
 # Python 3.12 because PyMC 6 and ArviZ 1.x need >= 3.12 (see README).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,9 +21,11 @@ if [ ! -x .venv/bin/python ]; then
   py=$(find_python)
   env $py -m venv .venv
 fi
-stamp=.venv/.installed
+extras="test,dask"
+for extra in "$@"; do extras="$extras,$extra"; done
+stamp=".venv/.installed-${extras//,/-}"
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -m pip install --quiet --upgrade pip
-  .venv/bin/python -m pip install --quiet -e ".[test,dask]"
+  .venv/bin/python -m pip install --quiet -e ".[$extras]"
   touch "$stamp"
 fi

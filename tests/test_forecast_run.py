@@ -157,3 +157,38 @@ def test_timeline_stores_p_win_over_time_and_report_shows_it(synthetic, tmp_path
     early = frame[frame["as_of"] == "2030-03-01"]["polls_used"].iloc[0]
     late = frame[frame["as_of"] == "2030-04-01"]["polls_used"].iloc[0]
     assert early < late
+
+
+def test_a_candidate_no_poll_has_measured_is_left_out_and_said(tmp_path):
+    """As of 9 Apr 2018 Rodríguez Calderón was in the race (tribunal ruling) but no poll used
+    offered him: he is not on that forecast's ballot, his walk is frozen, and the report says
+    so; from the first poll that offers him he is back."""
+    import datetime as dt
+
+    from forecast.model import poll_arrays, prepare
+    from forecast.pipeline import unpolled_notes
+
+    from .conftest import MX2018
+
+    election = load_election(MX2018)
+    polls = read_polls(election.poll_path, election)
+    spec = ModelSpec()
+    data = prepare(polls, election, spec, as_of=dt.date(2018, 4, 9))
+    k = data.candidates.index("rodriguez")
+    assert data.ballot == ["amlo", "anaya", "meade", "zavala"]
+    assert not data.step_active[:, k].any()
+    assert not poll_arrays(data)["level_embedding"][k].any()
+    later = prepare(polls, election, spec, as_of=dt.date(2018, 4, 13))
+    assert "rodriguez" in later.ballot and later.step_active[:, k].any()
+
+    import types
+
+    import xarray as xr
+
+    shares = xr.Dataset({"vote_share_valid": ("ballot", np.zeros(4))},
+                        coords={"ballot": data.ballot})
+    fitted = types.SimpleNamespace(posterior={"posterior": shares}, as_of=data.as_of,
+                                   election=election)
+    assert unpolled_notes(fitted) == [
+        "Jaime Rodríguez Calderón (El Bronco) (rodriguez) is in the race on 2018-04-09 but no "
+        "poll used offers this candidate: left out of this forecast until a poll measures them"]

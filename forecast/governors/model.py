@@ -323,9 +323,12 @@ def _diagnose(tree: xr.DataTree, data: GovernorData, *, sampler: str, fit_second
               compile_seconds: float) -> Diagnostics:
     post = tree["posterior"]
     names = [v for v in _PARAMETERS if v in post.data_vars]
-    rhat = az.rhat(tree, var_names=[*names, "support"])
-    ess_all = az.ess(tree, var_names=names, method="bulk")
-    ess_support = az.ess(tree, var_names=["support"], method="bulk")["support"].values
+    with warnings.catch_warnings():
+        # Off-ballot cells are constant: their R-hat divides 0 by 0 (NaN, ignored below).
+        warnings.simplefilter("ignore", category=RuntimeWarning)
+        rhat = az.rhat(tree, var_names=[*names, "support"])
+        ess_all = az.ess(tree, var_names=names, method="bulk")
+        ess_support = az.ess(tree, var_names=["support"], method="bulk")["support"].values
     # Off-ballot cells are constant zeros (NaN R-hat and ESS): only ballot cells are judged.
     max_rhat = float(max(np.nanmax(np.where(
         data.ballot if v == "support" else True, rhat[v].values, np.nan))
