@@ -32,9 +32,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--replications", type=int, default=100)
     parser.add_argument("--design", choices=["synthetic", "mx2018"], default="synthetic")
-    parser.add_argument("--draws", type=int, default=500)
-    parser.add_argument("--tune", type=int, default=500)
-    parser.add_argument("--chains", type=int, default=4)
+    # Default: the shipped sampler schedule (models/president.toml), so the figures are the
+    # shipped model's.
+    parser.add_argument("--draws", type=int, default=None)
+    parser.add_argument("--tune", type=int, default=None)
+    parser.add_argument("--chains", type=int, default=None)
     parser.add_argument("--seed", type=int, default=2018)
     parser.add_argument("--out", default=str(ROOT / "reports" / "calibration"))
     args = parser.parse_args()
@@ -45,8 +47,9 @@ def main() -> None:
         directory = ROOT / "polls" / "mx2018"
     election = load_election(directory)
     polls = read_polls(election.poll_path, election)
-    spec = load_spec(ROOT / "models" / "president.toml").with_(
-        draws=args.draws, tune=args.tune, chains=args.chains)
+    spec = load_spec(ROOT / "models" / "president.toml")
+    spec = spec.with_(**{k: v for k, v in (("draws", args.draws), ("tune", args.tune),
+                                           ("chains", args.chains)) if v is not None})
     data = prepare(polls, election, spec)
     start = time.perf_counter()
     result = run_calibration(data, election, spec, replications=args.replications,
@@ -59,7 +62,7 @@ def main() -> None:
     plot_rank_histograms(result, out / "sbc_rank_histograms.png")
     (out / "sbc_summary.json").write_text(json.dumps(summary, indent=2))
     print(f"design: {args.design} ({len(data.polls)} polls), replications: {args.replications}, "
-          f"{args.chains}x{args.draws} draws, {seconds:.0f} s")
+          f"{spec.chains}x{spec.draws} draws (tune {spec.tune}), {seconds:.0f} s")
     print(f"converged fits: {summary['converged']}/{summary['replications']} (median max R-hat "
           f"{summary['max_rhat_median']:.4f}; fits with divergences: "
           f"{summary['with_divergences']})")
