@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import math
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from .settings import Settings, load_settings
@@ -64,7 +65,9 @@ def _expected(name: str, kind: str, value: object) -> str | None:
     if kind == "int":
         ok = isinstance(value, int) and not isinstance(value, bool) and value >= 1
     elif kind == "float":
-        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
+        # TOML has inf and nan: neither is a prior scale or a probability.
+        ok = (isinstance(value, (int, float)) and not isinstance(value, bool)
+              and math.isfinite(value) and value > 0)
     else:
         ok = isinstance(value, str)
     if name == "sampler" and value not in SAMPLERS:
@@ -77,6 +80,15 @@ def _expected(name: str, kind: str, value: object) -> str | None:
         return "a number between 0 and 1"
     return {"int": "a positive integer", "float": "a positive number"}.get(
         kind, f"one of {', '.join(SAMPLERS)}")
+
+
+def setting_problem(name: str, value: object) -> str | None:
+    """What the ModelSpec setting ``name`` should be when ``value`` does not do, else None.
+
+    The rules of :func:`load_spec`, for settings given elsewhere (study files and factors).
+    """
+    kinds = {f.name: str(f.type) for f in fields(ModelSpec)}
+    return _expected(name, kinds[name], value)
 
 
 def load_spec(path: str | Path) -> ModelSpec:

@@ -20,7 +20,7 @@ from ..election import Election
 from ..fit import Fit
 from ..pipeline import Inputs
 from ..polls import PollTable
-from ..spec import SAMPLERS, ModelSpec
+from ..spec import ModelSpec, setting_problem
 
 
 @dataclass
@@ -144,31 +144,14 @@ def _is_number(value: object) -> bool:
 # ---- ModelSpec settings ------------------------------------------------------------------
 
 _SPEC_FIELDS = {f.name: f.type for f in fields(ModelSpec) if f.name != "source"}
-_UNIT_INTERVAL = ("target_accept", "invalid_share_mean")
 
 
 def check_setting(name: str, value: object) -> object:
     """A ModelSpec setting's value, normalised, or :class:`LevelError` (rules of load_spec)."""
-    kind = _SPEC_FIELDS[name]
-    if kind == "int":
-        if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
-            return int(value)
-        raise LevelError(f"{value!r}: expected a positive integer")
-    if kind == "float":
-        if _is_number(value) and value > 0:
-            if name in _UNIT_INTERVAL and not value < 1:
-                raise LevelError(f"{value!r}: expected a number between 0 and 1")
-            return float(value)
-        if name in _UNIT_INTERVAL:
-            raise LevelError(f"{value!r}: expected a number between 0 and 1")
-        raise LevelError(f"{value!r}: expected a positive number")
-    if name == "sampler":
-        if isinstance(value, str) and value in SAMPLERS:
-            return value
-        raise LevelError(f"{value!r}: expected one of {', '.join(SAMPLERS)}")
-    if isinstance(value, str):
-        return value
-    raise LevelError(f"{value!r}: expected a string")
+    want = setting_problem(name, value)
+    if want is not None:
+        raise LevelError(f"{value!r}: expected {want}")
+    return {"int": int, "float": float}.get(_SPEC_FIELDS[name], str)(value)
 
 
 def _register_setting(name: str) -> None:
