@@ -288,8 +288,9 @@ def timeline(election_dir: str | Path, dates: list[dt.date], *, out_dir: str | P
              client: object | str | None = None, workers: int | None = None) -> pd.DataFrame:
     """Fit as of each date and store P(win) and shares over time (``timeline.csv``, ``.nc``).
 
-    Runs in parallel on local processes (default ``cores // chains``, like a study; ``workers=1``:
-    serially) or on a Dask cluster (``client``), each process reusing its compiled model; see forecast/timeline.py.
+    Runs in parallel on local processes (default ``cores // chains``, like a study;
+    ``workers=1``: serially) or on a Dask cluster (``client``), each process reusing its
+    compiled model; see forecast/timeline.py.
     """
     from .timeline import run_timeline
 

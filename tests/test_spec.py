@@ -48,3 +48,22 @@ def test_missing_file_and_the_rules_for_study_settings(tmp_path):
     assert setting_problem("polling_error_sigma", float("nan")) == "a positive number"
     assert setting_problem("invalid_share_mean", 0.03) is None
     assert ModelSpec().with_(draws=10).draws == 10
+
+
+def test_congress_and_governor_settings_reject_infinite_values(tmp_path):
+    from forecast.congress.definition import load_congress_spec
+    from forecast.governors.model import load_governor_spec
+
+    congress = tmp_path / "congress.toml"
+    congress.write_text((ROOT / "models" / "congress.toml").read_text(encoding="utf-8")
+                        .replace("ticket_split_sd = ", "ticket_split_sd = inf #"),
+                        encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        load_congress_spec(congress)
+    assert [p.message for p in err.value.problems] == ["inf: expected a number >= 0"]
+    governors = tmp_path / "governors.toml"
+    governors.write_text((ROOT / "models" / "governors.toml").read_text(encoding="utf-8")
+                         .replace("swing_sigma = ", "swing_sigma = nan #"), encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        load_governor_spec(governors)
+    assert [p.message for p in err.value.problems] == ["nan: expected a positive number"]

@@ -4,6 +4,7 @@ party-poll file), plus the model settings (``models/congress.toml``)."""
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -120,7 +121,8 @@ def _expected(name: str, kind: str, value: object) -> str | None:
     elif kind == "int":
         if not (isinstance(value, int) and not isinstance(value, bool) and value >= 1000):
             return "an integer of at least 1000"
-    elif not (isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0):
+    elif not (isinstance(value, (int, float)) and not isinstance(value, bool)
+              and math.isfinite(value) and value >= 0):  # TOML has inf and nan
         return "a number >= 0"
     return None
 

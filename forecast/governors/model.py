@@ -19,6 +19,7 @@ Structure (full account in ``docs/governors.md``; priors in ``models/governors.t
 from __future__ import annotations
 
 import datetime as dt
+import math
 import os
 import sys
 import time
@@ -97,7 +98,8 @@ ADAPTATIONS = ("diag", "low_rank")
 
 
 def _expected(name: str, kind: str, value: object) -> str | None:
-    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    number = (isinstance(value, (int, float)) and not isinstance(value, bool)
+              and math.isfinite(value))  # TOML has inf and nan
     if name == "target_accept":
         ok = number and 0 < value < 1
         expected = "a number between 0 and 1"
