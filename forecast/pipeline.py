@@ -121,7 +121,8 @@ def report(result: Fit, out_dir: str | Path, *, seed: int = 20180701,
     the Congress vote of each draw (or the presidential vote without Congress).
     """
     out = Path(out_dir)
-    warnings = list(warnings or []) + unpolled_notes(result)
+    # First, so the terminal's first lines show it: it changes what the forecast covers.
+    warnings = unpolled_notes(result) + list(warnings or [])
     draws = simulate(result, seed=seed)
     summary = forecast_summary(result, draws, warnings)
     sections = []
