@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
-import io
 import json
 import math
 import re
@@ -32,7 +31,7 @@ import xarray as xr
 
 from .cli import iso_date
 from .election import Election
-from .problems import InputError, Problem, decode_utf8
+from .problems import InputError, Problem, csv_records, data_rows, decode_utf8
 
 #: Rows of a results file that are not candidates (both are part of the invalid vote).
 RESERVED_ROWS = ("unregistered", "null")
@@ -130,7 +129,7 @@ def read_results(path: str | Path, election: Election) -> Results:
         raise InputError([Problem(shown, 1, "", "empty file: expected a header line "
                                   "candidate,votes")])
     try:
-        rows = list(_records(text))
+        rows = list(csv_records(text))
     except csv.Error as exc:
         raise InputError([Problem(shown, 0, "", f"not a readable CSV file: {exc}")]) from None
 
@@ -154,13 +153,7 @@ def read_results(path: str | Path, election: Election) -> Results:
     allowed = [*known, *RESERVED_ROWS]
     votes: dict[str, int] = {}
     seen: dict[str, int] = {}
-    for line, values in rows[1:]:
-        if not any(v.strip() for v in values):
-            continue
-        if len(values) != len(header):
-            problems.append(Problem(shown, line, "", f"{len(values)} fields; expected "
-                                    f"{len(header)} (one per header column)"))
-            continue
+    for line, values in data_rows(rows, len(header), shown, problems):
         row = dict(zip(header, values, strict=True))
         key = row["candidate"].strip().lower()
         count_text = row["votes"].strip()
@@ -196,15 +189,6 @@ def read_results(path: str | Path, election: Election) -> Results:
         raise InputError([Problem(shown, 0, "votes", "the ballot candidates have no votes: "
                                   "expected a positive valid vote")])
     return results
-
-
-def _records(text: str):
-    """Yield (line number, fields) with the line where each record starts."""
-    reader = csv.reader(io.StringIO(text, newline=""))
-    start = 1
-    for values in reader:
-        yield start, values
-        start = reader.line_num + 1
 
 
 def results_path(election: Election, override: str | Path | None = None) -> Path:

@@ -120,7 +120,7 @@ def prepare(polls: PollTable, election: Election, spec: ModelSpec,
     offered = ~np.isnan(shares)
     shares = np.where(offered, shares, 0.0)
     frac = shares / shares.sum(axis=1, keepdims=True)
-    counts = _round_preserving_total(frac * table["n_decided"].to_numpy()[:, None],
+    counts = round_preserving_total(frac * table["n_decided"].to_numpy()[:, None],
                                      table["n_decided"].to_numpy())
     pollsters = sorted(table["pollster"].unique())
     modes = sorted(table["mode"].unique())
@@ -163,8 +163,10 @@ def _known_in_race(candidate, day: dt.date, as_of: dt.date) -> bool:
     return candidate.available_from <= day  # in the race: assumed to stay to election day
 
 
-def _round_preserving_total(values: np.ndarray, totals: np.ndarray) -> np.ndarray:
-    """Round rows to integers that still sum to ``totals`` (largest remainders get the rest)."""
+def round_preserving_total(values: np.ndarray, totals: np.ndarray) -> np.ndarray:
+    """Round rows to integers that still sum to ``totals`` (largest remainders get the rest).
+
+    Poll shares x decided respondents -> counts, for every model of the project."""
     floor = np.floor(values).astype(np.int64)
     short = totals.astype(np.int64) - floor.sum(axis=1)
     order = np.argsort(-(values - floor), axis=1, kind="stable")

@@ -11,7 +11,6 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
-import io
 import math
 import re
 from dataclasses import dataclass, field
@@ -21,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from .election import RESERVED_COLUMNS, Election, plain_column, show_value
-from .problems import InputError, Problem
+from .problems import InputError, Problem, csv_records, data_rows
 
 REQUIRED_COLUMNS = ("pollster", "field_start", "field_end", "sample_size", "basis")
 MODES = ("face_to_face", "phone", "ivr", "online", "mixed")
@@ -152,7 +151,7 @@ def read_polls(path: str | Path, election: Election) -> PollTable:
     delimiter = ";" if first.count(";") > first.count(",") else ","
     decimal_comma = delimiter == ";"
     try:
-        rows = list(_records(text, delimiter))
+        rows = list(csv_records(text, delimiter))
     except csv.Error as exc:
         # The line the reader stopped at (e.g. a field over the 128 KiB limit), not 0.
         raise InputError([Problem(shown, getattr(exc, "line", 0), "",
@@ -190,13 +189,7 @@ def read_polls(path: str | Path, election: Election) -> PollTable:
         raise InputError(problems)
 
     records: list[dict] = []
-    for line, values in rows[1:]:
-        if not any(v.strip() for v in values):
-            continue
-        if len(values) != len(header):
-            problems.append(Problem(shown, line, "", f"{len(values)} fields; expected "
-                                    f"{len(header)} (one per header column)"))
-            continue
+    for line, values in data_rows(rows, len(header), shown, problems):
         rec = _validate_row(dict(zip(header, values, strict=True)), line, shown, election,
                             offered_cols, decimal_comma, problems)
         if rec is not None:
@@ -236,19 +229,6 @@ def _unique(names: list[str]) -> list[str]:
         count[n] = count.get(n, 0) + 1
         out.append(n if count[n] == 1 else f"{n} #{count[n]}")
     return out
-
-
-def _records(text: str, delimiter: str):
-    """Yield (line number, fields) with the line where each record starts."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    start = 1
-    try:
-        for values in reader:
-            yield start, values
-            start = reader.line_num + 1
-    except csv.Error as exc:
-        exc.line = reader.line_num  # where the reader stopped, for the problem's LINE
-        raise
 
 
 def _validate_row(row: dict, line: int, shown: str, election: Election, offered_cols: list[str],

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,3 +64,32 @@ def decode_utf8(raw: bytes, shown: str) -> str:
 def display_path(path: str | Path) -> str:
     """Path as the user gave it (relative paths stay relative) for messages."""
     return str(path)
+
+
+def csv_records(text: str, delimiter: str = ",") -> Iterator[tuple[int, list[str]]]:
+    """Yield (line number, fields) of each CSV record, with the line where the record starts
+    (a quoted field may span lines). A ``csv.Error`` carries ``line``: where the reader stopped,
+    for the problem's LINE."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    start = 1
+    try:
+        for values in reader:
+            yield start, values
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        exc.line = reader.line_num
+        raise
+
+
+def data_rows(records: list[tuple[int, list[str]]], width: int, shown: str,
+              problems: list[Problem]) -> Iterator[tuple[int, list[str]]]:
+    """The data records (after the header) of :func:`csv_records`: blank ones skipped, one with
+    another number of fields than the header's ``width`` reported in ``problems`` and skipped."""
+    for line, values in records[1:]:
+        if not any(v.strip() for v in values):
+            continue
+        if len(values) != width:
+            problems.append(Problem(shown, line, "", f"{len(values)} fields; expected "
+                                    f"{width} (one per header column)"))
+            continue
+        yield line, values

@@ -35,26 +35,12 @@ import pytensor.tensor as pt
 import xarray as xr
 
 from ..fit import Diagnostics, judge
+from ..model import round_preserving_total
 from ..settings import Settings, load_settings
 from .polls import GovernorPolls
 from .races import GovernorRaces
 
 REST = "rest"
-
-
-def _round_preserving_total(values: np.ndarray, totals: np.ndarray) -> np.ndarray:
-    """Round rows to integers that still sum to ``totals`` (largest remainders get the rest).
-
-    The same rule as the presidential model's; kept here so this package does not depend on a
-    private helper of forecast/model.py.
-    """
-    floor = np.floor(values).astype(np.int64)
-    short = totals.astype(np.int64) - floor.sum(axis=1)
-    order = np.argsort(-(values - floor), axis=1, kind="stable")
-    out = floor.copy()
-    for i, k in enumerate(short):
-        out[i, order[i, :k]] += 1
-    return out
 
 
 @dataclass(frozen=True)
@@ -224,7 +210,7 @@ def prepare_governors(races: GovernorRaces, polls: GovernorPolls, spec: Governor
     totals = values.sum(axis=1, keepdims=True)
     frac = np.divide(values, totals, out=np.zeros_like(values), where=totals > 0)
     n = table["n_decided"].to_numpy(dtype=float) if N else np.zeros(0)
-    counts = _round_preserving_total(frac * n[:, None], n.astype(np.int64)) if N else \
+    counts = round_preserving_total(frac * n[:, None], n.astype(np.int64)) if N else \
         np.zeros((0, K + 1), np.int64)
     age = ((pd.Timestamp(as_of) - table["reference"]).dt.days.clip(lower=0).to_numpy(float)
            if N else np.zeros(0))

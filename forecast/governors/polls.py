@@ -15,7 +15,6 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
-import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,7 +23,7 @@ import pandas as pd
 
 from ..election import plain_column, show_value
 from ..polls import MODES, _parse_date, _parse_number
-from ..problems import InputError, Problem
+from ..problems import InputError, Problem, csv_records, data_rows
 from .races import OPTION_KEYS, GovernorRaces
 
 REQUIRED_COLUMNS = ("state", "pollster", "field_start", "field_end", "published", "sample_size",
@@ -132,15 +131,10 @@ def read_governor_polls(path: str | Path, races: GovernorRaces) -> GovernorPolls
     if not text.strip():
         raise InputError([Problem(shown, 1, "", "empty file: expected a header line with "
                                   f"columns {', '.join(REQUIRED_COLUMNS)} and candidates")])
-    reader = csv.reader(io.StringIO(text, newline=""))
-    rows: list[tuple[int, list[str]]] = []
-    start = 1
     try:
-        for values in reader:
-            rows.append((start, values))
-            start = reader.line_num + 1
+        rows = list(csv_records(text))
     except csv.Error as exc:
-        raise InputError([Problem(shown, reader.line_num, "", f"not a readable CSV file: {exc}")]
+        raise InputError([Problem(shown, exc.line, "", f"not a readable CSV file: {exc}")]
                          ) from None
     header = [h.strip().lower() for h in rows[0][1]]
     problems: list[Problem] = []
@@ -167,13 +161,7 @@ def read_governor_polls(path: str | Path, races: GovernorRaces) -> GovernorPolls
         raise InputError(problems)
 
     records = []
-    for line, values in rows[1:]:
-        if not any(v.strip() for v in values):
-            continue
-        if len(values) != len(header):
-            problems.append(Problem(shown, line, "", f"{len(values)} fields; expected "
-                                    f"{len(header)} (one per header column)"))
-            continue
+    for line, values in data_rows(rows, len(header), shown, problems):
         rec = _validate_row(dict(zip(header, values, strict=True)), line, shown, races,
                             option_cols, problems)
         if rec is not None:
