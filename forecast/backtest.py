@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from .cli import iso_date
+from .dates import iso_date
 from .election import Election
 from .problems import InputError, Problem, csv_records, data_rows, decode_utf8
 
@@ -306,26 +306,6 @@ def score(draws: xr.Dataset, results: Results) -> dict:
     return out
 
 
-def _check_dates(dates: list[dt.date | None], polls, election: Election) -> None:
-    problems = []
-    ends = polls.table["field_end"]
-    for day in dates:
-        if day is None:
-            continue
-        if day > election.election_day:
-            problems.append(Problem(polls.path, 0, "field_end",
-                                    f"--as-of {day} is after election day "
-                                    f"{election.election_day}: expected a date before it"))
-            continue
-        used = int((ends <= np.datetime64(day)).sum())
-        if used < 2:
-            problems.append(Problem(polls.path, 0, "field_end",
-                                    f"--as-of {day}: only {used} poll(s) had ended by then: "
-                                    "expected at least two"))
-    if problems:
-        raise InputError(problems)
-
-
 def backtest(election_dir: str | Path, dates: list[dt.date | None] | None = None, *,
              seed: int = DEFAULT_SEED, spec_changes: dict | None = None,
              model_file: str | Path | None = None, results_file: str | Path | None = None,
@@ -370,53 +350,47 @@ def backtest(election_dir: str | Path, dates: list[dt.date | None] | None = None
         or after election day; raised before any fitting.
     """
     from .congress.backtest import read_official_seats, score_seats
-    from .congress.forecast import congress_forecast, fit_party_polls, load_congress_inputs
-    from .fit import fit
+    from .engine import check_as_of, compute, load_inputs
     from .governors.backtest import backtest_governors, load_governor_results
-    from .governors.forecast import (
-        fit_governor_polls,
-        governor_forecast,
-        load_governor_inputs,
-        national_signal,
-    )
-    from .pipeline import load_inputs
-    from .simulate import simulate
+    from .stages import Options
 
-    inputs = load_inputs(election_dir, model_file)
+    inputs = load_inputs(election_dir, Options(
+        model_file=str(model_file) if model_file else None,
+        spec_changes=dict(spec_changes or {}), congress=congress, governors=governors))
     election = inputs.election
     results = read_results(results_path(election, results_file), election)
     dates = list(dates) if dates else [None]
-    _check_dates(dates, inputs.polls, election)
-    spec = inputs.spec.with_(**spec_changes) if spec_changes else inputs.spec
-    cong = load_congress_inputs(election) if congress else None
+    problems = []
+    for day in dates:
+        try:
+            if day is not None:
+                check_as_of(inputs, day)
+        except InputError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise InputError(problems)
     official = None
+    cong = inputs.stages.get("congress")
     if cong is not None and cong.definition.seats_results is not None:
         official = read_official_seats(cong.definition.seats_results, cong.definition)
-    gov = load_governor_inputs(election) if governors else None
+    gov = inputs.stages.get("governors")
     gov_results = None
     if gov is not None and gov.races.results_path is not None:
         gov_results = load_governor_results(gov.races.results_path, gov.races)
-    if cong is not None and spec_changes:
-        cong.party_spec = cong.party_spec.with_(**spec_changes)
     records = []
     for day in dates:
-        result = fit(inputs.polls, election, spec, as_of=day, seed=seed, progress=progress)
-        draws = simulate(result, seed=seed)
-        scores = score(draws, results)
-        if cong is not None and official is not None:
-            party = fit_party_polls(cong, as_of=result.as_of, seed=seed, progress=progress)
-            congress_result = congress_forecast(result, party, cong.definition, cong.spec,
-                                                seed=seed, winners=draws["winner"].values)
-            scores["seats"] = score_seats(congress_result.projection, cong.definition, official)
-            scores["seats"]["party_poll_converged"] = party.diagnostics.converged
-        if gov is not None and gov_results is not None:
-            gfit = fit_governor_polls(gov, as_of=result.as_of, seed=seed, progress=progress)
-            national = national_signal(
-                draws, congress_result.national["bloc_share"] if "seats" in scores else None,
-                list(gov.races.national_baseline.index))
-            gdraws, _ = governor_forecast(gfit, national, gov.races, seed=seed)
-            scores["governors"] = backtest_governors(gdraws, gov_results)
-            scores["governors"]["converged"] = gfit.diagnostics.converged
+        forecast = compute(inputs, as_of=day, seed=seed, progress=progress)
+        president = forecast.results["president"]
+        result = president.fit
+        scores = score(president.draws, results)
+        if "congress" in forecast.results and official is not None:
+            congress_result = forecast.results["congress"]
+            scores["seats"] = score_seats(congress_result.draws, cong.definition, official)
+            scores["seats"]["party_poll_converged"] = congress_result.fit.diagnostics.converged
+        if "governors" in forecast.results and gov_results is not None:
+            governor_result = forecast.results["governors"]
+            scores["governors"] = backtest_governors(governor_result.draws, gov_results)
+            scores["governors"]["converged"] = governor_result.fit.diagnostics.converged
         records.append({
             "schema": "forecast.backtest/1",
             "election": election.name,

@@ -3,24 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import sys
 from pathlib import Path
-from types import SimpleNamespace
 
+from .dates import iso_date
 from .problems import InputError
 
 DEFAULT_ELECTION = "polls/mx2018"
+DEFAULT_SEED = 20180701
 EXIT_INPUT = 2
 EXIT_NOT_CONVERGED = 3
-
-
-def iso_date(text: str) -> dt.date:
-    """argparse type for a YYYY-MM-DD date."""
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date YYYY-MM-DD") from None
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -33,7 +25,8 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("election_dir", nargs="?", default=DEFAULT_ELECTION,
                        help=f"election folder (default {DEFAULT_ELECTION})")
         p.add_argument("--out", default="reports", help="output folder (default reports/)")
-        p.add_argument("--seed", type=int, default=20180701, help="random seed")
+        p.add_argument("--seed", type=int, default=None,
+                       help="random seed (default 20180701; update: the forecast's own)")
         p.add_argument("--model", default=None, help="model spec TOML (default "
                        "models/president.toml)")
         p.add_argument("--draws", type=int, default=None, help="draws per chain (override)")
@@ -77,7 +70,8 @@ def _parser() -> argparse.ArgumentParser:
     rep = sub.add_parser("report", help="re-simulate and re-write the report from a saved fit")
     rep.add_argument("--fit", default="reports/fit.nc", help="saved fit (netCDF)")
     rep.add_argument("--out", default="reports")
-    rep.add_argument("--seed", type=int, default=20180701)
+    rep.add_argument("--seed", type=int, default=None,
+                     help="seed of the simulation (default: the forecast's own)")
     rep.add_argument("--election-dir", default=None)
 
     val = sub.add_parser("validate", help="check an election's definition and poll file")
@@ -132,9 +126,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "report":
             from .pipeline import rereport
 
-            summary = rereport(args.fit, args.out, seed=args.seed,
-                               election_dir=args.election_dir)
-            print(f"report written to {Path(args.out) / 'index.html'} (as of {summary['as_of']})")
+            forecast = rereport(args.fit, args.out, seed=args.seed,
+                                election_dir=args.election_dir)
+            print(f"report written to {Path(args.out) / 'index.html'} (as of "
+                  f"{forecast.as_of})")
             return 0
         if args.command == "seats":
             print("usage: forecast seats allocate --chamber deputies|senate --votes FILE",
@@ -150,9 +145,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from .pipeline import load_inputs
+    from .engine import load_inputs
+    from .stages import Options
 
-    inputs = load_inputs(args.election_dir)
+    inputs = load_inputs(args.election_dir, Options(congress=False, governors=False)
+                         ).stage("president")
     for w in inputs.polls.warnings:
         print(w, file=sys.stderr)
     print(f"{inputs.polls.path}: {len(inputs.polls)} polls OK "
@@ -208,55 +205,83 @@ def _report_diagnostics(diagnostics) -> None:
               file=sys.stderr)
 
 
-def _run(args: argparse.Namespace, update_timeline: bool = False) -> int:
+def _print_warnings(summary: dict) -> None:
+    warnings = summary["poll_warnings"]
+    if warnings:
+        print(f"{len(warnings)} poll-file warning(s) (treatments applied; see the report):",
+              file=sys.stderr)
+        for w in warnings[:5]:
+            print(f"  {w}", file=sys.stderr)
+        if len(warnings) > 5:
+            print(f"  ... and {len(warnings) - 5} more", file=sys.stderr)
+
+
+def _print_forecast(forecast, out: str) -> bool:
+    """Terminal output of a forecast; returns whether every fit converged."""
+    summary = forecast.summary
+    _print_warnings(summary)
+    ok = True
+    for name, result in forecast.results.items():
+        d = result.fit.diagnostics
+        label = {"president": "", "congress": "party polls: ",
+                 "governors": "state polls (governors): "}.get(name, f"{name}: ")
+        if result.reused:
+            print(f"{label}fit reused from {out} (same polls, settings and seed): "
+                  f"{'converged' if d.converged else 'NOT CONVERGED'}, max R-hat "
+                  f"{d.max_rhat:.4f}")
+        else:
+            print(label, end="")
+            _report_diagnostics(d)
+        ok = ok and d.converged
+    _print_summary(summary)
+    print(f"\nreport: {Path(out) / 'index.html'}")
+    return ok
+
+
+def _run(args: argparse.Namespace) -> int:
     from .pipeline import run
 
-    result, summary = run(args.election_dir, as_of=args.as_of, out_dir=args.out, seed=args.seed,
-                          model_file=args.model, spec_changes=_overrides(args),
-                          update_timeline=update_timeline,
-                          congress=not getattr(args, "no_congress", False),
-                          governors=not getattr(args, "no_governors", False))
-    n_warn = len(summary["poll_warnings"])
-    if n_warn:
-        print(f"{n_warn} poll-file warning(s) (treatments applied; see the report):",
-              file=sys.stderr)
-        for w in summary["poll_warnings"][:5]:
-            print(f"  {w}", file=sys.stderr)
-        if n_warn > 5:
-            print(f"  ... and {n_warn - 5} more", file=sys.stderr)
-    _report_diagnostics(result.diagnostics)
-    party_fit = summary.get("chambers", {}).get("party_poll_fit")
-    if party_fit is not None:
-        print("party polls: ", end="")
-        _report_diagnostics(SimpleNamespace(**party_fit, describe=lambda: _describe(party_fit)))
-    _print_summary(summary)
-    print(f"\nreport: {Path(args.out) / 'index.html'}")
-    governor_fit = summary.get("governors", {}).get("diagnostics")
-    if governor_fit is not None:
-        print("state polls (governors): ", end="")
-        _report_diagnostics(SimpleNamespace(**governor_fit,
-                                            describe=lambda: _describe(governor_fit)))
-    party_ok = party_fit is None or party_fit["converged"]
-    governors_ok = governor_fit is None or governor_fit["converged"]
-    if args.strict and not (result.diagnostics.converged and party_ok and governors_ok):
+    seed = DEFAULT_SEED if args.seed is None else args.seed
+    forecast = run(args.election_dir, as_of=args.as_of, out_dir=args.out, seed=seed,
+                   model_file=args.model, spec_changes=_overrides(args),
+                   congress=not getattr(args, "no_congress", False),
+                   governors=not getattr(args, "no_governors", False))
+    ok = _print_forecast(forecast, args.out)
+    if args.strict and not ok:
         return EXIT_NOT_CONVERGED
     return 0
 
 
 def _update(args: argparse.Namespace) -> int:
-    args.as_of = None
-    return _run(args, update_timeline=True)
+    from .pipeline import update
+
+    plan, previous, forecast = update(args.election_dir, out_dir=args.out, seed=args.seed,
+                                      model_file=args.model, spec_changes=_overrides(args),
+                                      congress=not args.no_congress,
+                                      governors=not args.no_governors)
+    if forecast is None:
+        print(f"no new polls since the forecast as of {plan.previous_as_of}: nothing to do "
+              f"({Path(args.out) / 'index.html'} is up to date)")
+        return 0
+    ok = _print_forecast(forecast, args.out)
+    if args.strict and not ok:
+        return EXIT_NOT_CONVERGED
+    return 0
 
 
 def _timeline(args: argparse.Namespace) -> int:
-    from .pipeline import load_inputs, timeline, weekly_dates
+    from .engine import load_inputs
+    from .stages import Options
+    from .timeline import run_timeline, weekly_dates
 
-    inputs = load_inputs(args.election_dir, args.model)
+    inputs = load_inputs(args.election_dir, Options(model_file=args.model, congress=False,
+                                                    governors=False)).stage("president")
     dates = args.dates or weekly_dates(inputs.polls, inputs.election, every_days=args.every,
                                        start=args.start, end=args.end)
-    frame = timeline(args.election_dir, dates, out_dir=args.out, seed=args.seed,
-                     model_file=args.model, spec_changes=_overrides(args),
-                     client=args.scheduler, workers=args.workers)
+    seed = DEFAULT_SEED if args.seed is None else args.seed
+    frame = run_timeline(args.election_dir, dates, out_dir=args.out, seed=seed,
+                         model_file=args.model, spec_changes=_overrides(args),
+                         client=args.scheduler, workers=args.workers)
     wide = frame.pivot(index="as_of", columns="candidate", values="p_win")
     print(wide.to_string(float_format=lambda x: f"{x:.3f}"))
     print(f"timeline written to {Path(args.out) / 'timeline.csv'}")

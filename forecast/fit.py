@@ -1,4 +1,12 @@
-"""Fit the poll-aggregation model, check convergence, and save / load the posterior."""
+"""Fit the poll-aggregation model, check convergence, and save / load the fit.
+
+A :class:`Fit` is self-describing: the posterior draws the simulation reads, the model data it
+was fitted to (as-of date, knots, ballot, poll arrays, the poll table), the model settings, the
+seed, the diagnostics and a key (:func:`fit_key`) that identifies the fit exactly. A fresh fit
+is canonical (forecast/storage.py): ``load_fit(save_fit(f))`` holds the same numbers as ``f``.
+Quantities users ask for are read by named accessors (:func:`support_on`), never from the
+sampler's parametrisation (anchor knots, non-centred offsets).
+"""
 
 from __future__ import annotations
 
@@ -6,12 +14,10 @@ import datetime as dt
 import io
 import json
 import os
-import sys
 import tempfile
-import time
 import warnings
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import arviz as az
@@ -22,15 +28,27 @@ import xarray as xr
 from .election import Election, load_election
 from .model import ModelData, build_model, poll_arrays, prepare, structure_key
 from .polls import PollTable
+from .sampling import SAMPLER_THREADS_ENV, SamplerSettings, sample
 from .spec import ModelSpec
+from .storage import (
+    canonical_draws,
+    canonical_table,
+    digest,
+    read_groups,
+    table_from_dataset,
+    table_to_dataset,
+    write_groups,
+)
 
-#: Environment variable: threads a fit samples its chains on (default ``min(chains, cores)``).
-#: Set by forecast/timeline.py for its worker processes so parallel fits share the cores.
-SAMPLER_THREADS_ENV = "FORECAST_SAMPLER_THREADS"
+__all__ = ["MAX_RHAT", "MIN_ESS_BULK", "SAMPLER_THREADS_ENV", "Diagnostics", "Fit",
+           "atomic_write_bytes", "atomic_write_file", "csv_bytes", "diagnose", "fit",
+           "fit_data", "fit_key", "judge", "load_fit", "save_fit", "support_on"]
 
 #: Thresholds a fit must meet to be called converged (docs/model.md).
 MAX_RHAT = 1.01
 MIN_ESS_BULK = 400
+#: What a file written by :func:`save_fit` says it is.
+FIT_KIND = "forecast.poll_fit/2"
 
 
 @dataclass
@@ -50,9 +68,14 @@ class Diagnostics:
     converged: bool
     problems: list[str] = field(default_factory=list)
 
-    def as_dict(self) -> dict:
-        """Plain dict (as written to ``summary.json``)."""
-        return asdict(self)
+    def as_dict(self, *, timings: bool = True) -> dict:
+        """Plain dict; without ``timings`` (as in ``summary.json``, which must not depend on
+        how long a run took) the seconds are left out."""
+        out = asdict(self)
+        if not timings:
+            out.pop("fit_seconds")
+            out.pop("compile_seconds")
+        return out
 
     def describe(self) -> str:
         """One-paragraph text for the terminal."""
@@ -70,16 +93,55 @@ class Diagnostics:
 
 @dataclass
 class Fit:
-    """A fitted model: the posterior (an ArviZ DataTree) with what it was fitted from."""
+    """A fitted poll model: canonical posterior draws with what they were fitted from.
+
+    Attributes
+    ----------
+    posterior
+        DataTree with a ``posterior`` group holding the stored variables (:data:`STORED`).
+    election
+        The election (candidates, windows, coalitions).
+    spec
+        Model settings.
+    data
+        The model data (as-of date, knots, ballot, poll arrays and table).
+    diagnostics
+        Convergence diagnostics (computed on every sampled variable).
+    seed
+        The sampler seed.
+    key
+        :func:`fit_key` of the data, settings and seed: equal keys, equal draws.
+    """
 
     posterior: xr.DataTree
     election: Election
     spec: ModelSpec
-    as_of: dt.date
-    polls: pd.DataFrame
+    data: ModelData
     diagnostics: Diagnostics
-    data: ModelData | None = None
+    seed: int = 0
+    key: str = ""
+    meta: dict = field(default_factory=dict)
 
+    @property
+    def as_of(self) -> dt.date:
+        """The forecast date: the model used the polls public by then."""
+        return self.data.as_of
+
+    @property
+    def polls(self) -> pd.DataFrame:
+        """The polls the fit used."""
+        return self.data.polls
+
+    @property
+    def ballot(self) -> list[str]:
+        """Candidates on the election-day ballot as known on the as-of date (and polled)."""
+        return list(self.data.ballot)
+
+
+#: Posterior variables a fit keeps (what simulations, reports and studies read); the others
+#: (non-centred offsets) only served the sampler and the diagnostics.
+STORED = ("latent", "house_effect", "mode_effect", "random_walk_sd", "house_effect_sd",
+          "concentration", "polling_error_raw", "vote_share_valid")
 
 _PARAMETERS = ("level", "innovation", "random_walk_sd", "house_effect_sd", "house_effect_raw",
                "mode_effect_raw", "log_concentration")
@@ -138,17 +200,40 @@ def csv_bytes(frame: pd.DataFrame) -> bytes:
     return buf.getvalue().encode()
 
 
+def sampler_settings(spec: ModelSpec) -> SamplerSettings:
+    """The sampler part of a model specification."""
+    return SamplerSettings(sampler=spec.sampler, chains=spec.chains, draws=spec.draws,
+                           tune=spec.tune, target_accept=spec.target_accept)
+
+
+def fit_key(data: ModelData, spec: ModelSpec, seed: int, election: Election) -> str:
+    """What a fit's draws depend on, as one digest: the model arrays, the structure, every
+    setting (sampler included), the seed, the candidates' windows and the package version.
+
+    Two fits with the same key have the same draws, so a stored fit with the key of a fit about
+    to be made is reused instead (the as-of date itself is not in the key: after the last poll
+    it only changes where the forecast reads the latent support, see :func:`support_on`).
+    """
+    from . import __version__
+
+    windows = [(c.key, c.available_from.isoformat(), c.available_until.isoformat())
+               for c in election.candidates]
+    return digest("poll-model", __version__, poll_arrays(data), list(structure_key(data, spec)),
+                  spec.as_dict(), int(seed), windows)
+
+
 def fit(polls: PollTable, election: Election, spec: ModelSpec, *,
         as_of: dt.date | None = None, seed: int = 20180701,
         progress: bool | None = None) -> Fit:
-    """Fit the model to the polls ended by ``as_of``.
+    """Fit the model to the polls public by ``as_of``.
 
     Parameters
     ----------
     polls, election, spec
         Validated polls, the election definition and the model specification.
     as_of
-        Only polls whose fieldwork ended by this date are used (default: the last poll).
+        Only polls public by this date are used (published, or fieldwork ended when no
+        publication date is given); default: the last such date.
     seed
         Seed of the sampler; the same inputs and seed give the same draws.
     progress
@@ -167,69 +252,43 @@ def fit(polls: PollTable, election: Election, spec: ModelSpec, *,
 def fit_data(data: ModelData, election: Election, spec: ModelSpec, *, seed: int = 20180701,
              progress: bool | None = None) -> Fit:
     """Fit prepared model data (see :func:`fit`); used directly by calibration studies."""
-    if progress is None:
-        progress = sys.stderr.isatty()
-    cores = _sampler_threads(spec.chains)
-    start = time.perf_counter()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", category=FutureWarning)
-        warnings.simplefilter("ignore", category=UserWarning)
-        if spec.sampler == "nutpie":
-            import nutpie
-
-            key = structure_key(data, spec)
-            compiled = _COMPILED.get(key)
-            if compiled is None:
-                compiled = nutpie.compile_pymc_model(build_model(data, spec))
-                _COMPILED[key] = compiled
-                while len(_COMPILED) > _CACHE_SIZE:
-                    _COMPILED.pop(next(iter(_COMPILED)))
-            else:
-                # Same structure (candidates, knots, pollsters, modes, priors): swap the data in
-                # and skip compilation entirely.
-                compiled = compiled.with_data(**poll_arrays(data))
-            compile_seconds = time.perf_counter() - start
-            posterior = nutpie.sample(
-                compiled, draws=spec.draws, tune=spec.tune, chains=spec.chains,
-                cores=cores, seed=seed, progress_bar=progress,
-                target_accept=spec.target_accept, save_warmup=False)
-        else:
-            import pymc as pm
-
-            compile_seconds = float("nan")
-            model = build_model(data, spec)
-            posterior = pm.sample(
-                draws=spec.draws, tune=spec.tune, chains=spec.chains,
-                cores=cores, random_seed=seed,
-                progressbar=progress, target_accept=spec.target_accept, model=model,
-                nuts_sampler="pymc", compute_convergence_checks=False)
-    posterior = _trim(posterior, data)
-    seconds = time.perf_counter() - start
-    diagnostics = diagnose(posterior, sampler=spec.sampler, fit_seconds=seconds,
-                           compile_seconds=compile_seconds)
-    return Fit(posterior=posterior, election=election, spec=spec,
-               as_of=data.as_of, polls=data.polls, diagnostics=diagnostics, data=data)
+    sampled = sample(lambda: build_model(data, spec), settings=sampler_settings(spec),
+                     seed=seed, structure=("poll-model", *structure_key(data, spec)),
+                     data=poll_arrays(data), progress=progress)
+    tree = _label(sampled.tree, data)
+    diagnostics = diagnose(tree, sampler=spec.sampler, fit_seconds=sampled.fit_seconds,
+                           compile_seconds=sampled.compile_seconds)
+    post = tree["posterior"].to_dataset()
+    post = canonical_draws(post[[v for v in STORED if v in post]])
+    data = replace(data, polls=canonical_table(data.polls))
+    return Fit(posterior=xr.DataTree.from_dict({"/posterior": post}), election=election,
+               spec=spec, data=data, diagnostics=diagnostics, seed=int(seed),
+               key=fit_key(data, spec, seed, election))
 
 
-def _sampler_threads(chains: int) -> int:
-    """Chains sampled in parallel: ``min(chains, cores)``, or :data:`SAMPLER_THREADS_ENV`."""
-    setting = os.environ.get(SAMPLER_THREADS_ENV, "")
-    threads = int(setting) if setting.strip().isdigit() and int(setting) > 0 else os.cpu_count()
-    return max(1, min(chains, threads or 1))
+def at_as_of(result: Fit, polls: PollTable, as_of: dt.date) -> Fit:
+    """A fit read at another as-of date, when that date's model data give the same key (no
+    poll between the two dates, no entry or withdrawal): the same draws, the new date's data.
+
+    Raises
+    ------
+    ValueError
+        When the data at ``as_of`` would give another fit.
+    """
+    data = prepare(polls, result.election, result.spec, as_of)
+    key = fit_key(data, result.spec, result.seed, result.election)
+    if key != result.key:
+        raise ValueError(f"the fit as of {result.as_of} does not hold as of {as_of}")
+    return replace(result, data=replace(data, polls=canonical_table(data.polls)))
 
 
-#: Compiled models by structure (see forecast.model.structure_key), most recent last.
-_COMPILED: dict[tuple, object] = {}
-_CACHE_SIZE = 8
-
-
-def _trim(tree: xr.DataTree, data: ModelData) -> xr.DataTree:
-    """Keep posterior and sample stats, labelled with this fit's knot dates and pollsters.
+def _label(tree: xr.DataTree, data: ModelData) -> xr.DataTree:
+    """Posterior and sample stats, labelled with this fit's knot dates and pollsters.
 
     A reused compiled model carries the coordinates of the fit it was compiled for; the knot
-    dates are relabelled here (the poll table is stored separately by :func:`save_fit`). The
-    model's pollster and mode axes are the poll file's: only those with polls by the as-of date
-    are kept (the others have no effect), and no mode effect when a single mode is in use.
+    dates are relabelled here. The model's pollster and mode axes are the poll file's: only
+    those with polls by the as-of date are kept (the others have no effect), and no mode effect
+    when a single mode is in use.
     """
     post = tree["posterior"].to_dataset().assign_coords(knot=data.knots, step=data.knots[:-1])
     post = post.drop_vars([v for v in data_variable_names() if v in post], errors="ignore")
@@ -251,6 +310,74 @@ def data_variable_names() -> list[str]:
     from .model import POLL_ARRAY_NAMES
 
     return list(POLL_ARRAY_NAMES)
+
+
+# --------------------------------------------------------------------------------------------
+# Accessors
+# --------------------------------------------------------------------------------------------
+
+
+def _samples(da: xr.DataArray, dim: str) -> np.ndarray:
+    """(sample, dim) array from a (chain, draw, ...) posterior variable."""
+    return da.stack(sample=("chain", "draw")).transpose("sample", dim).values
+
+
+def latent_on(result: Fit, day: dt.date) -> xr.DataArray:
+    """Latent log-support per sample on ``day``: linear between the weekly knots, as the model
+    reads it for a poll on that day. Dims (sample, candidate)."""
+    latent = result.posterior["posterior"]["latent"]
+    knots = pd.DatetimeIndex(latent.coords["knot"].values)
+    when = pd.Timestamp(day)
+    if not knots[0] <= when <= knots[-1]:
+        raise ValueError(f"{day} is outside the fit's knots {knots[0].date()} .. "
+                         f"{knots[-1].date()}")
+    right = int(np.searchsorted(knots, when, side="left"))
+    if knots[right] == when:
+        eta = latent.isel(knot=right)
+    else:
+        left = right - 1
+        w = (when - knots[left]) / (knots[right] - knots[left])
+        eta = (1 - w) * latent.isel(knot=left) + w * latent.isel(knot=right)
+    values = _samples(eta, "candidate")
+    return xr.DataArray(values, dims=("sample", "candidate"),
+                        coords={"candidate": [str(c) for c in latent.coords["candidate"].values]})
+
+
+def support_on(result: Fit, day: dt.date | None = None) -> xr.DataArray:
+    """Latent support per sample over the election-day ballot on ``day`` (default: the as-of
+    date): the polls' estimate then, before the drift to election day and the election-day
+    polling error. Dims (sample, option); rows sum to 1."""
+    eta = latent_on(result, day or result.as_of).sel(candidate=result.ballot).values
+    expo = np.exp(eta - eta.max(axis=1, keepdims=True))
+    return xr.DataArray(expo / expo.sum(axis=1, keepdims=True), dims=("sample", "option"),
+                        coords={"option": result.ballot})
+
+
+def election_day_shares(result: Fit, polling_error_scale: float = 1.0) -> xr.DataArray:
+    """Election-day shares of the valid vote per sample (with the polling error). Dims
+    (sample, option)."""
+    post = result.posterior["posterior"].to_dataset()
+    ballot = result.ballot
+    if polling_error_scale == 1.0:
+        valid = post["vote_share_valid"]
+    else:
+        candidates = [str(c) for c in post["latent"].coords["candidate"].values]
+        eta = (post["latent"].isel(knot=-1)
+               + polling_error_scale * result.spec.polling_error_sigma
+               * post["polling_error_raw"])
+        eta = eta.isel(candidate=[candidates.index(c) for c in ballot])
+        expo = np.exp(eta - eta.max("candidate"))
+        valid = (expo / expo.sum("candidate")).rename(candidate="ballot").assign_coords(
+            ballot=ballot)
+    values = _samples(valid, "ballot")
+    # Stored at float32 precision: renormalised so every draw sums to 1 again.
+    values = values / values.sum(axis=1, keepdims=True)
+    return xr.DataArray(values, dims=("sample", "option"), coords={"option": ballot})
+
+
+# --------------------------------------------------------------------------------------------
+# Files
+# --------------------------------------------------------------------------------------------
 
 
 def atomic_write_file(path: Path, write: Callable[[str], object]) -> Path:
@@ -275,37 +402,66 @@ def atomic_write_bytes(path: Path, payload: bytes) -> None:
     atomic_write_file(path, lambda tmp: Path(tmp).write_bytes(payload))
 
 
-def save_fit(result: Fit, path: str | Path) -> Path:
-    """Save a fit to netCDF (posterior, sample stats, polls, settings), atomically."""
+def save_fit(result: Fit, path: str | Path, *, attrs: dict[str, str] | None = None) -> Path:
+    """Save a fit (posterior, model data, poll table, settings, diagnostics, key) to netCDF.
+
+    ``attrs`` adds file attributes (e.g. the forecast's key). The election folder is recorded
+    relative to the file's folder.
+    """
+    from . import __version__
+
     path = Path(path)
-    tree = result.posterior.copy()
-    polls = result.polls.copy()
-    polls = polls.set_index("poll")
-    for col in polls.columns:
-        if polls[col].dtype == object:
-            polls[col] = polls[col].astype(str)
-    tree["polls"] = xr.DataTree(polls.to_xarray())
-    tree.attrs.update({
-        "election_dir": str(result.election.directory.resolve()),
+    election_dir = os.path.relpath(result.election.directory.resolve(), path.parent.resolve())
+    meta = {
+        "kind": FIT_KIND,
+        "version": __version__,
+        "election_dir": election_dir,
+        "election_key": result.election.key,
         "as_of": result.as_of.isoformat(),
+        "seed": str(result.seed),
+        "fit_key": result.key,
         "spec": json.dumps(result.spec.as_dict()),
         "diagnostics": json.dumps(result.diagnostics.as_dict()),
-    })
-    return atomic_write_file(path, lambda tmp: tree.to_netcdf(tmp, engine="netcdf4"))
+        "meta": json.dumps(result.meta),
+        **(attrs or {}),
+    }
+    groups = {"posterior": result.posterior["posterior"].to_dataset(),
+              "model_data": result.data.to_dataset(),
+              "polls": table_to_dataset(result.data.polls, "row")}
+    return write_groups(path, groups, meta)
 
 
 def load_fit(path: str | Path, election_dir: str | Path | None = None) -> Fit:
-    """Load a fit saved by :func:`save_fit` (re-simulate and re-report without refitting)."""
-    tree = xr.open_datatree(path, engine="netcdf4").load()
-    election = load_election(election_dir or tree.attrs["election_dir"])
-    spec = ModelSpec(**json.loads(tree.attrs["spec"]), source=str(path))
-    diag = Diagnostics(**json.loads(tree.attrs["diagnostics"]))
-    polls = tree["polls"].to_dataset().to_dataframe().reset_index()
-    for col in ("field_start", "field_end", "midpoint", "published"):
-        if col in polls:
-            polls[col] = pd.to_datetime(polls[col])
-    posterior = xr.DataTree.from_dict(
-        {f"/{g}": tree[g].to_dataset() for g in tree.children if g != "polls"})
-    return Fit(posterior=posterior, election=election, spec=spec,
-               as_of=dt.date.fromisoformat(tree.attrs["as_of"]), polls=polls,
-               diagnostics=diag)
+    """Load a fit saved by :func:`save_fit`: it simulates exactly like the fit that was saved.
+
+    Parameters
+    ----------
+    path
+        The fit file.
+    election_dir
+        The election folder (default: the one recorded in the fit, relative to its file).
+
+    Raises
+    ------
+    InputError
+        Not a fit file, or the election folder cannot be found.
+    """
+    from .problems import InputError, Problem
+
+    groups, attrs = read_groups(path, kind=FIT_KIND)
+    base = Path(path).parent
+    directory = Path(election_dir) if election_dir is not None else base / attrs["election_dir"]
+    if not (directory / "election.toml").is_file():
+        raise InputError([Problem(str(path), 0, "election_dir",
+                                  f"the election folder of this fit ({directory}) has no "
+                                  "election.toml: pass the election folder explicitly")])
+    election = load_election(directory)
+    spec = ModelSpec(**json.loads(attrs["spec"]), source=str(path))
+    polls = table_from_dataset(groups["polls"], "row")
+    data = ModelData.from_dataset(groups["model_data"], polls)
+    return Fit(posterior=xr.DataTree.from_dict({"/posterior": groups["posterior"]}),
+               election=election, spec=spec, data=data,
+               diagnostics=Diagnostics(**json.loads(attrs["diagnostics"])),
+               seed=int(attrs["seed"]), key=str(attrs["fit_key"]),
+               meta=json.loads(attrs.get("meta", "{}")))
+

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 import pymc as pm
 import pytensor.tensor as pt
+import xarray as xr
 from scipy.special import gammaln
 
 from .election import Election
@@ -63,6 +64,56 @@ class ModelData:
         if self.file_modes is None:
             self.file_modes = list(self.modes)
 
+    def to_dataset(self) -> xr.Dataset:
+        """Every array as one labelled Dataset (stored in the fit; :meth:`from_dataset`)."""
+        return xr.Dataset(
+            {
+                "counts": (("poll", "candidate"), self.counts.astype(np.int64)),
+                "offered": (("poll", "candidate"), self.offered.astype(bool)),
+                "knot_index": ("poll", self.knot_index.astype(np.int64)),
+                "knot_weight": ("poll", self.knot_weight.astype(np.float64)),
+                "pollster_index": ("poll", np.asarray(self.pollster_index, dtype=np.int64)),
+                "mode_index": ("poll", np.asarray(self.mode_index, dtype=np.int64)),
+                "available": (("date", "candidate"), self.available.astype(bool)),
+                "step_active": (("step", "candidate"), self.step_active.astype(np.float64)),
+                "interpolation": (("date", "knot"), self.interpolation.astype(np.float64)),
+                "ballot_candidates": ("ballot", np.array(self.ballot, dtype=object)),
+                "pollster_names": ("pollster", np.array(self.pollsters, dtype=object)),
+                "mode_names": ("mode", np.array(self.modes, dtype=object)),
+                "file_pollster_names": ("file_pollster",
+                                        np.array(self.file_pollsters, dtype=object)),
+                "file_mode_names": ("file_mode", np.array(self.file_modes, dtype=object)),
+            },
+            coords={"candidate": np.array(self.candidates, dtype=object),
+                    "knot": self.knots.values.astype("datetime64[ns]"),
+                    "step": np.arange(len(self.knots) - 1),
+                    "date": self.dates.values.astype("datetime64[ns]"),
+                    "poll": np.arange(len(self.counts))},
+            attrs={"as_of": self.as_of.isoformat(), "anchor": int(self.anchor)},
+        )
+
+    @classmethod
+    def from_dataset(cls, ds: xr.Dataset, polls: pd.DataFrame) -> ModelData:
+        """Rebuild model data stored by :meth:`to_dataset` (``polls``: the stored poll table)."""
+        def names(var: str) -> list[str]:
+            return [str(v) for v in ds[var].values]
+
+        return cls(
+            as_of=dt.date.fromisoformat(str(ds.attrs["as_of"])),
+            candidates=[str(c) for c in ds["candidate"].values], ballot=names("ballot_candidates"),
+            knots=pd.DatetimeIndex(ds["knot"].values), dates=pd.DatetimeIndex(ds["date"].values),
+            pollsters=names("pollster_names"), modes=names("mode_names"), polls=polls,
+            counts=ds["counts"].values.astype(np.int64), offered=ds["offered"].values.astype(bool),
+            knot_index=ds["knot_index"].values.astype(np.int64),
+            knot_weight=ds["knot_weight"].values.astype(np.float64),
+            pollster_index=ds["pollster_index"].values.astype(np.int64),
+            mode_index=ds["mode_index"].values.astype(np.int64),
+            available=ds["available"].values.astype(bool),
+            step_active=ds["step_active"].values.astype(np.float64),
+            interpolation=ds["interpolation"].values.astype(np.float64),
+            anchor=int(ds.attrs["anchor"]), file_pollsters=names("file_pollster_names"),
+            file_modes=names("file_mode_names"))
+
 
 def prepare(polls: PollTable, election: Election, spec: ModelSpec,
             as_of: dt.date | None = None) -> ModelData:
@@ -77,12 +128,14 @@ def prepare(polls: PollTable, election: Election, spec: ModelSpec,
     spec
         Model settings (knot spacing).
     as_of
-        Use only polls whose fieldwork ended by this date; default the last poll's end.
+        Use only polls public by this date (published, or fieldwork ended when no publication
+        date is given: :func:`known_dates`); default the last such date.
     """
     table = polls.table
+    known = known_dates(table)
     if as_of is None:
-        as_of = table["field_end"].max().date()
-    table = table[table["field_end"] <= pd.Timestamp(as_of)].reset_index(drop=True)
+        as_of = known.max().date()
+    table = table[(known <= pd.Timestamp(as_of)).to_numpy()].reset_index(drop=True)
     if len(table) < 2:
         raise ValueError(f"only {len(table)} poll(s) ended by {as_of}: need at least two to fit")
     if as_of > election.election_day:
@@ -152,6 +205,18 @@ def prepare(polls: PollTable, election: Election, spec: ModelSpec,
         file_pollsters=sorted(polls.table["pollster"].unique()),
         file_modes=sorted(polls.table["mode"].unique()),
     )
+
+
+def known_dates(table: pd.DataFrame) -> pd.Series:
+    """When each poll was public: its publication date, else the end of its fieldwork.
+
+    An as-of forecast uses the polls known by its date (no look-ahead: a poll published two
+    days after its fieldwork is not in a forecast of the day its fieldwork ended)."""
+    if "known" in table:
+        return pd.to_datetime(table["known"])
+    published = pd.to_datetime(table["published"]) if "published" in table else None
+    ends = pd.to_datetime(table["field_end"])
+    return ends if published is None else published.fillna(ends)
 
 
 def _known_in_race(candidate, day: dt.date, as_of: dt.date) -> bool:

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from .fit import Fit
+from .fit import Fit, election_day_shares
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 
@@ -42,29 +42,12 @@ def simulate(fit: Fit, *, seed: int = 20180701, polling_error_scale: float = 1.0
         Dimensions ``draw`` and ``candidate`` (the ballot): ``share_valid``, ``share_total``,
         ``invalid_share``, ``winner``, ``order``, ``margin``.
     """
-    post = fit.posterior["posterior"].to_dataset()
-    ballot = list(post["vote_share_valid"].coords["ballot"].values)
-    if polling_error_scale == 1.0:
-        valid = post["vote_share_valid"]
-    else:
-        valid = _rescaled_shares(fit, post, ballot, polling_error_scale)
-    valid = valid.stack(sample=("chain", "draw")).transpose("sample", "ballot").values
-    n = valid.shape[0]
+    shares = election_day_shares(fit, polling_error_scale)
+    valid = shares.values
     rng = np.random.default_rng(seed)
     a, b = beta_parameters(fit.spec.invalid_share_mean, fit.spec.invalid_share_sd)
-    invalid = rng.beta(a, b, size=n)
-    return outcomes(valid, ballot, invalid)
-
-
-def _rescaled_shares(fit: Fit, post: xr.Dataset, ballot: list[str], scale: float) -> xr.DataArray:
-    candidates = list(post["level"].coords["candidate"].values)
-    idx = [candidates.index(c) for c in ballot]
-    eta = (post["latent"].isel(knot=-1)
-           + scale * fit.spec.polling_error_sigma * post["polling_error_raw"])
-    eta = eta.isel(candidate=idx)
-    expo = np.exp(eta - eta.max("candidate"))
-    shares = expo / expo.sum("candidate")
-    return shares.rename(candidate="ballot").assign_coords(ballot=ballot)
+    invalid = rng.beta(a, b, size=valid.shape[0])
+    return outcomes(valid, [str(c) for c in shares.coords["option"].values], invalid)
 
 
 def outcomes(valid: np.ndarray, candidates: list[str], invalid: np.ndarray | float = 0.0

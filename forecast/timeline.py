@@ -17,35 +17,32 @@ cores instead of oversubscribing them. A progress bar is shown on stderr when it
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from .fit import SAMPLER_THREADS_ENV
+from .election import Election
+from .model import known_dates
+from .polls import PollTable
+from .sampling import threads_for_workers
 
 #: Columns of ``timeline.csv``.
 COLUMNS = ["as_of", "candidate", "p_win", "share_valid_q05", "share_valid_q50",
            "share_valid_q95", "converged", "polls_used"]
 
 
-@contextlib.contextmanager
-def _sampler_threads(threads: int | None) -> Iterator[None]:
-    """Set the sampling threads of fits in processes started inside the block (and this one)."""
-    previous = os.environ.get(SAMPLER_THREADS_ENV)
-    if threads is not None:
-        os.environ[SAMPLER_THREADS_ENV] = str(threads)
-    try:
-        yield
-    finally:
-        if previous is None:
-            os.environ.pop(SAMPLER_THREADS_ENV, None)
-        else:
-            os.environ[SAMPLER_THREADS_ENV] = previous
+def weekly_dates(polls: PollTable, election: Election, *, every_days: int = 7,
+                 start: dt.date | None = None, end: dt.date | None = None) -> list[dt.date]:
+    """As-of dates every ``every_days`` back from ``end`` (default: the last poll public)."""
+    known = known_dates(polls.table)
+    end = end or known.max().date()
+    start = start or (known.sort_values().iloc[min(4, len(known) - 1)]).date()
+    days = (end - start).days
+    out = [end - dt.timedelta(days=k) for k in range(0, days + 1, every_days)]
+    return sorted(d for d in out if d <= election.election_day)
 
 
 def run_timeline(election_dir: str | Path, dates: list[dt.date], *,
@@ -86,13 +83,14 @@ def run_timeline(election_dir: str | Path, dates: list[dt.date], *,
 
     dates = sorted(set(dates))
     study = Study(election_dir, factors={"as_of": [d.isoformat() for d in dates]}, seed=seed,
-                  spec_changes=spec_changes, model_file=model_file, seats=False)
+                  spec_changes=spec_changes, model_file=model_file, seats=False,
+                  governors=False)
     n = study.local_workers(workers)
     threads = None
     if client is None and n > 1:
         cores = os.cpu_count() or 1
         threads = max(1, cores // n)
-    with _sampler_threads(threads):
+    with threads_for_workers(threads):
         ds = study.run(client=client, workers=n, progress=progress)
     #: How each fit ran (worker, compile and sampling seconds), for benchmarks.
     run_timeline.fit_records = study.fit_records
@@ -123,4 +121,4 @@ def timeline_frame(ds) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
-__all__ = ["COLUMNS", "run_timeline", "timeline_frame"]
+__all__ = ["COLUMNS", "run_timeline", "timeline_frame", "weekly_dates"]

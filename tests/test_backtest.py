@@ -179,8 +179,10 @@ def test_cli_bad_results_exit_2_and_write_nothing(mx2018_copy, capsys):
 def test_cli_bad_as_of_dates_exit_2(mx2018_copy, capsys):
     assert main([str(mx2018_copy), "--as-of", "2017-10-01", "2018-07-02"]) == 2
     err = capsys.readouterr().err
-    assert "--as-of 2017-10-01: only 0 poll(s) had ended by then: expected at least two" in err
-    assert "--as-of 2018-07-02 is after election day 2018-07-01" in err
+    assert ("president.csv:0:as_of: as-of date 2017-10-01: only 0 poll(s) public by then: "
+            "expected at least two (the second is public on 2017-12-17)") in err
+    assert ("election.toml:0:as_of: as-of date 2018-07-02 is after election day 2018-07-01: "
+            "expected a date before it") in err
 
 
 # --- the shipped 2018 result ---------------------------------------------------------------

@@ -241,7 +241,8 @@ def test_unknown_siglado_follows_the_coalition_split(definition):
 
 
 def _fake_fit(options: list[str], now: np.ndarray, day: np.ndarray, coalitions=None):
-    """A stand-in for a Fit: posterior with latent (anchor knot) and vote_share_valid."""
+    """A stand-in for a Fit: latent support on the as-of date (one knot) and the election-day
+    shares, read through the Fit accessors (forecast.fit.support_on, election_day_shares)."""
     n = now.shape[0]
     latent = np.log(now)[None, :, None, :]  # chain, draw, knot, candidate
     tree = xr.DataTree.from_dict({"posterior": xr.Dataset({
@@ -250,9 +251,13 @@ def _fake_fit(options: list[str], now: np.ndarray, day: np.ndarray, coalitions=N
     }, coords={"chain": [0], "draw": np.arange(n), "ballot": options, "candidate": options,
                "knot": pd.DatetimeIndex(["2018-06-28"])})})
     cands = [SimpleNamespace(key=o, coalition=(coalitions or {}).get(o, "")) for o in options]
-    return SimpleNamespace(posterior=tree, data=SimpleNamespace(anchor=0),
-                           as_of=dt.date(2018, 6, 28), election=SimpleNamespace(candidates=cands),
-                           spec=None)
+    return SimpleNamespace(posterior=tree, ballot=list(options), as_of=dt.date(2018, 6, 28),
+                           election=SimpleNamespace(candidates=cands), spec=None,
+                           polls=[None] * 26, key="fake",
+                           diagnostics=SimpleNamespace(
+                               converged=True,
+                               as_dict=lambda timings=True: {"converged": True,
+                                                             "max_rhat": 1.0}))
 
 
 def test_coalition_vote_follows_its_candidate(definition):
@@ -358,17 +363,32 @@ def test_2018_seat_backtest_as_of_june_28():
 def test_congress_section_joins_the_report(definition, tmp_path):
     """The report page carries the Congress section: seat tables, four charts, district table,
     and a loud warning when the party-poll fit did not converge."""
-    from forecast.congress.forecast import CongressResult, congress_section, congress_tables
-    from forecast.report.page import write_report
+    from forecast.report.congress import congress_section, congress_tables
+    from forecast.report.page import render_files
+    from forecast.stages import StageResult
+    from forecast.stages.congress import CongressInputs, chambers_block, congress_draws
 
-    shares = np.tile([0.45, 0.27, 0.22, 0.06], (60, 1))
-    proj = project_congress(_national(definition, shares), definition, CongressSpec(), seed=2)
-    summary = chambers_summary(proj, definition)
+    rng = np.random.default_rng(0)
+    pres_opts = ["amlo", "anaya", "meade", "rodriguez"]
+    pres = rng.dirichlet([45, 25, 22, 5], size=60)
+    party_opts = [*definition.parties, "independent"]
+    party_now = rng.dirichlet([36, 18, 16, 4, 3, 4, 4, 2, 3, 6], size=60)
+    president = _fake_fit(pres_opts, pres, pres, {"amlo": "jhh", "anaya": "paf",
+                                                  "meade": "tpm"})
+    party = _fake_fit(party_opts, party_now, party_now)
+    winners = np.array(pres_opts)[pres.argmax(axis=1)]
+    draws = congress_draws(president, party, definition, CongressSpec(), seed=2,
+                           winners=winners)
+    summary = chambers_block(draws, definition, party)
     summary["party_poll_fit"] = {"converged": False, "problems": ["max R-hat 1.05 > 1.01"],
                                  "max_rhat": 1.05, "polls_used": 26}
-    result = CongressResult(national=xr.Dataset(), projection=proj, summary=summary,
-                            definition=definition)
-    section = congress_section(result)
+    party_election = SimpleNamespace(candidates=[SimpleNamespace(key=p, name=p.upper())
+                                                 for p in party_opts])
+    inputs = CongressInputs(definition, party_election, None, None, CongressSpec())
+    forecast = SimpleNamespace(
+        results={"congress": StageResult("congress", party, draws, summary)},
+        inputs=SimpleNamespace(stage=lambda name: inputs))
+    section = congress_section(forecast)
     assert set(section.figures) == {"seats_deputies", "seats_senate", "hemicycle_deputies",
                                     "hemicycle_senate"}
     page_summary = {"election": "E", "as_of": "2018-06-28", "election_day": "2018-07-01",
@@ -376,17 +396,19 @@ def test_congress_section_joins_the_report(definition, tmp_path):
                     "margin": {"q50": 0.1, "q05": 0, "q95": 0.2}, "p_winner_under_third": 0,
                     "diagnostics": {"converged": True, "max_rhat": 1.0, "divergences": 0,
                                     "min_ess_bulk": 1000, "sampler": "nutpie", "chains": 4,
-                                    "draws": 1000, "fit_seconds": 1.0}}
-    write_report(tmp_path, page_summary, {}, congress_tables(result), names={}, warnings=[],
-                 sections=[section])
-    page = (tmp_path / "index.html").read_text()
+                                    "draws": 1000}}
+    files = render_files(page_summary, {}, congress_tables(forecast), names={}, warnings=[],
+                         sections=[section])
+    page = files["index.html"].decode()
     assert "id='section-congress'" in page
     assert "id='seats-deputies'" in page and "id='seats-senate'" in page
     assert page.count("<tr data-district=") == 300
     assert "id='party-fit-diagnostics'" in page and "max R-hat 1.05 &gt; 1.01" in page
     for stem in section.figures:
         assert f"id='fig-{stem}'" in page
-        assert (tmp_path / f"{stem}.png").stat().st_size > 1000
+        assert len(files[f"{stem}.png"]) > 1000
+    for name in ("seats.csv", "districts.csv"):
+        (tmp_path / name).write_bytes(files[name])
     seats = pd.read_csv(tmp_path / "seats.csv")
     assert set(seats["kind"]) == {"party", "coalition"}
     assert len(seats) == 2 * (9 + 3)

@@ -94,10 +94,10 @@ def test_seeds_come_from_levels_not_order(election):
     assert len(merged) == 6
     assert (merged["fit_seed_a"] == merged["fit_seed_b"]).all()
     assert (merged["simulate_seed_a"] == merged["simulate_seed_b"]).all()
-    assert derive_seed(1, {"x": "a", "y": 1.0}, "fit") == derive_seed(1, {"y": 1.0, "x": "a"},
-                                                                      "fit")
-    assert derive_seed(1, {"x": "a"}, "fit") != derive_seed(2, {"x": "a"}, "fit")
-    assert derive_seed(1, {"x": "a"}, "fit") != derive_seed(1, {"x": "a"}, "simulate")
+    assert derive_seed(1, "fit", {"x": "a", "y": 1.0}) == derive_seed(1, "fit",
+                                                                      {"y": 1.0, "x": "a"})
+    assert derive_seed(1, "fit", {"x": "a"}) != derive_seed(2, "fit", {"x": "a"})
+    assert derive_seed(1, "fit", {"x": "a"}) != derive_seed(1, "simulate", {"x": "a"})
 
 
 def test_poll_filters_and_as_of(election):
@@ -155,7 +155,7 @@ def test_a_registered_factor_is_planned(election):
     try:
         s = Study(election, {"test_note": ["a", "b"], "drop_pollster": ["none"]}, seed=1)
         assert s.scenarios()["fit_group"].tolist() == [0, 0]
-        assert [setup.extra["note"] for _, setup, _ in s._tasks()[0].scenarios] == ["a", "b"]
+        assert [setup.extra["note"] for _, setup in s._tasks()[0].scenarios] == ["a", "b"]
     finally:
         FACTORS.pop("test_note")
 
@@ -375,14 +375,16 @@ def test_identical_on_a_dask_cluster(study, serial):
 def _fake_task(task):
     """Stands in for a fit: outcomes drawn from the scenario's seed (no sampler)."""
     out = []
-    for number, setup, seed in task.scenarios:
-        rng = np.random.default_rng([task.fit_seed, seed])
+    for number, setup in task.scenarios:
+        rng = np.random.default_rng([task.seed, number])
         valid = rng.dirichlet([8.0, 6.0, 4.0], size=200)
         draws = outcomes(valid, ["ana", "bruno", "carla"], invalid=0.03)
         fake = SimpleNamespace(diagnostics=SimpleNamespace(converged=True, max_rhat=1.001,
                                                            divergences=0, min_ess_bulk=500.0),
                                polls=setup.polls.table)
-        out.append((number, xr.Dataset(_core_summary(draws, fake, setup))))
+        forecast = SimpleNamespace(results={"president": SimpleNamespace(draws=draws,
+                                                                         fit=fake)})
+        out.append((number, xr.Dataset(_core_summary(forecast, setup))))
     return _TaskResult(FitRecord(task.group, {}, 0.0, 0.0, 0.0, "fake"), out)
 
 

@@ -1,7 +1,7 @@
 """National Congress vote per draw: the party polls' estimate, moved with the presidential draws.
 
 Each coalition's Congress vote follows its presidential candidate: in every draw it is the party
-polls' estimate of the coalition (as of the forecast date) times the candidate's own change from
+polls' estimate of the coalition on the forecast's as-of date times the candidate's own change from
 that date to election day in the same presidential draw (campaign drift and election-day polling
 error), times a ticket-splitting change ``exp(e)``, ``e ~ N(0, ticket_split_sd)``. The parties of a
 coalition keep the party polls' split. Why this form, and what it assumes: docs/congress.md.
@@ -12,52 +12,8 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from ..fit import Fit
+from ..fit import Fit, election_day_shares, support_on
 from .definition import OTHER, CongressDefinition, CongressSpec
-
-
-def _samples(da: xr.DataArray, dim: str) -> np.ndarray:
-    """(sample, dim) array from a (chain, draw, ...) posterior variable."""
-    return da.stack(sample=("chain", "draw")).transpose("sample", dim).values
-
-
-def _softmax(eta: np.ndarray) -> np.ndarray:
-    e = np.exp(eta - eta.max(axis=-1, keepdims=True))
-    return e / e.sum(axis=-1, keepdims=True)
-
-
-def anchor_shares(result: Fit) -> xr.DataArray:
-    """Latent shares (over the as-of ballot) at the knot the walk is anchored at, per sample.
-
-    This is the polls' estimate on the forecast date, before any drift to election day and
-    before the election-day polling error.
-    """
-    post = result.posterior["posterior"].to_dataset()
-    ballot = [str(b) for b in post["vote_share_valid"].coords["ballot"].values]
-    knots = post["latent"].coords["knot"].values
-    if result.data is not None:
-        anchor = int(result.data.anchor)
-    else:
-        as_of = np.datetime64(result.as_of)
-        after = np.nonzero(knots.astype("datetime64[D]") >= as_of)[0]
-        anchor = int(after[0]) if len(after) else len(knots) - 1
-    latent = post["latent"].isel(knot=anchor).sel(candidate=ballot)
-    eta = _samples(latent, "candidate")
-    return xr.DataArray(_softmax(eta), dims=("sample", "option"), coords={"option": ballot})
-
-
-def election_day_shares(result: Fit, polling_error_scale: float = 1.0) -> xr.DataArray:
-    """Election-day shares of the valid vote per sample (with the polling error)."""
-    from ..simulate import _rescaled_shares
-
-    post = result.posterior["posterior"].to_dataset()
-    ballot = [str(b) for b in post["vote_share_valid"].coords["ballot"].values]
-    if polling_error_scale == 1.0:
-        valid = post["vote_share_valid"]
-    else:
-        valid = _rescaled_shares(result, post, ballot, polling_error_scale)
-    return xr.DataArray(_samples(valid, "ballot"), dims=("sample", "option"),
-                        coords={"option": ballot})
 
 
 def national_vote(president: Fit, party: Fit, definition: CongressDefinition,
@@ -86,10 +42,14 @@ def national_vote(president: Fit, party: Fit, definition: CongressDefinition,
         candidate's presidential vote.
     """
     rng = np.random.default_rng(seed)
+    if president.as_of != party.as_of:
+        raise ValueError(f"the presidential fit is as of {president.as_of}, the party-poll fit "
+                         f"as of {party.as_of}: one forecast has one as-of date")
+    # Both read on the forecast's as-of date (never at a knot of the sampler's choosing).
     pres_day = election_day_shares(president, polling_error_scale)
-    pres_now = anchor_shares(president)
+    pres_now = support_on(president)
     n = pres_day.sizes["sample"]
-    party_now = anchor_shares(party)
+    party_now = support_on(party)
     party_day = election_day_shares(party)
     m = party_now.sizes["sample"]
     # Independent fits: any pairing is valid; a seeded shuffle (with replacement when the sizes

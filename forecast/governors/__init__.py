@@ -16,7 +16,7 @@ _EXPORTS = {
     "GovernorSpec": "model", "load_governor_spec": "model", "fit_governors": "model",
     "GovernorFit": "model", "prepare_governors": "model", "build_governor_model": "model",
     "simulate_governors": "simulate", "governors_summary": "simulate",
-    "national_from_presidential": "simulate", "national_from_shares": "simulate",
+    "national_from_shares": "simulate",
     "load_governor_results": "backtest", "backtest_governors": "backtest",
 }
 

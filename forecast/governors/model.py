@@ -19,12 +19,11 @@ Structure (full account in ``docs/governors.md``; priors in ``models/governors.t
 from __future__ import annotations
 
 import datetime as dt
+import json
+import logging
 import math
-import os
-import sys
-import time
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import arviz as az
@@ -36,11 +35,22 @@ import xarray as xr
 
 from ..fit import Diagnostics, judge
 from ..model import round_preserving_total
+from ..sampling import SamplerSettings, sample
 from ..settings import Settings, load_settings
+from ..storage import (
+    canonical_draws,
+    canonical_table,
+    digest,
+    read_groups,
+    table_from_dataset,
+    table_to_dataset,
+    write_groups,
+)
 from .polls import GovernorPolls
 from .races import GovernorRaces
 
 REST = "rest"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -135,6 +145,50 @@ class GovernorData:
     pollster_index: np.ndarray
     weight: np.ndarray  # (poll,) concentration multiplier for the poll's age
     polls_by_state: dict[str, int]
+
+    def to_dataset(self) -> xr.Dataset:
+        """Every array as one labelled Dataset (stored in the fit; :meth:`from_dataset`)."""
+        return xr.Dataset(
+            {
+                "ballot": (("state", "option"), self.ballot.astype(bool)),
+                "log_baseline": (("state", "option"), self.log_baseline.astype(np.float64)),
+                "bloc_matrix": (("state", "option", "bloc"),
+                                self.bloc_matrix.astype(np.float64)),
+                "counts": (("poll", "slot"), self.counts.astype(np.int64)),
+                "groups": (("poll", "slot", "option"), self.groups.astype(np.float64)),
+                "state_index": ("poll", self.state_index.astype(np.int64)),
+                "pollster_index": ("poll", self.pollster_index.astype(np.int64)),
+                "weight": ("poll", self.weight.astype(np.float64)),
+                "polls_by_state": ("state", np.array([self.polls_by_state[s]
+                                                      for s in self.states], dtype=np.int64)),
+                "pollster_names": ("pollster", np.array(self.pollsters, dtype=object)),
+            },
+            coords={"state": np.array(self.states, dtype=object),
+                    "option": np.array(self.options, dtype=object),
+                    "bloc": np.array(self.blocs, dtype=object),
+                    "slot": np.arange(self.counts.shape[1]),
+                    "poll": np.arange(len(self.counts))},
+            attrs={"as_of": self.as_of.isoformat()})
+
+    @classmethod
+    def from_dataset(cls, ds: xr.Dataset, polls: pd.DataFrame) -> GovernorData:
+        """Rebuild data stored by :meth:`to_dataset` (``polls``: the stored poll table)."""
+        states = [str(s) for s in ds["state"].values]
+        by_state = ds["polls_by_state"].values
+        return cls(
+            as_of=dt.date.fromisoformat(str(ds.attrs["as_of"])), states=states,
+            options=[str(o) for o in ds["option"].values],
+            blocs=[str(b) for b in ds["bloc"].values],
+            pollsters=[str(p) for p in ds["pollster_names"].values], polls=polls,
+            ballot=ds["ballot"].values.astype(bool),
+            log_baseline=ds["log_baseline"].values.astype(np.float64),
+            bloc_matrix=ds["bloc_matrix"].values.astype(np.float64),
+            counts=ds["counts"].values.astype(np.int64),
+            groups=ds["groups"].values.astype(np.float64),
+            state_index=ds["state_index"].values.astype(np.int64),
+            pollster_index=ds["pollster_index"].values.astype(np.int64),
+            weight=ds["weight"].values.astype(np.float64),
+            polls_by_state={s: int(n) for s, n in zip(states, by_state, strict=True)})
 
     @property
     def observed(self) -> np.ndarray:
@@ -288,19 +342,46 @@ def build_governor_model(data: GovernorData, spec: GovernorSpec) -> pm.Model:
 
 @dataclass
 class GovernorFit:
-    """A fitted governor model: posterior (ArviZ DataTree), inputs and diagnostics."""
+    """A fitted governor model: canonical posterior draws, the data, settings and diagnostics.
+
+    Like the poll-model :class:`~forecast.fit.Fit`, a fresh fit holds exactly what its file
+    holds (:func:`save_governor_fit`, :func:`load_governor_fit`), and ``key`` identifies it.
+    """
 
     posterior: xr.DataTree
     races: GovernorRaces
     spec: GovernorSpec
-    as_of: dt.date
     data: GovernorData
     diagnostics: Diagnostics
+    seed: int = 0
+    key: str = ""
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def as_of(self) -> dt.date:
+        """The forecast date: the model used the state polls public by then."""
+        return self.data.as_of
 
     @property
     def polls(self) -> pd.DataFrame:
         """The polls the fit used."""
         return self.data.polls
+
+
+#: Posterior variables a governor fit keeps (the simulation reads local, swing and local_sd;
+#: support is the state-level estimate the polls see).
+STORED = ("local", "swing", "local_sd", "concentration", "support")
+FIT_KIND = "forecast.governor_fit/2"
+
+
+def governor_fit_key(data: GovernorData, spec: GovernorSpec, seed: int) -> str:
+    """What a governor fit's draws depend on (model arrays, settings, seed, version)."""
+    from .. import __version__
+
+    ds = data.to_dataset()
+    return digest("governor-model", __version__,
+                  {name: ds[name].values for name in ds.data_vars},
+                  {name: ds[name].values for name in ds.coords}, spec.as_dict(), int(seed))
 
 
 _PARAMETERS = ("swing_free", "local_sd", "local_raw", "house_effect_sd", "house_effect_raw",
@@ -349,38 +430,63 @@ def fit_governors(races: GovernorRaces, polls: GovernorPolls, spec: GovernorSpec
     GovernorFit
         A fit that fails its diagnostics (R-hat > 1.01, any divergence, ESS of the state
         support < 400) is returned, not raised: ``diagnostics.converged`` is False and a
-        ``NOT CONVERGED`` banner is printed on stderr.
+        warning is logged.
     """
-    if progress is None:
-        progress = sys.stderr.isatty()
     data = prepare_governors(races, polls, spec, as_of)
-    start = time.perf_counter()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", category=FutureWarning)
-        warnings.simplefilter("ignore", category=UserWarning)
-        model = build_governor_model(data, spec)
-        cores = min(spec.chains, os.cpu_count() or 1)
-        if spec.sampler == "nutpie":
-            import nutpie
+    return fit_governors_data(data, races, spec, seed=seed, progress=progress)
 
-            compiled = nutpie.compile_pymc_model(model)
-            compile_seconds = time.perf_counter() - start
-            tree = nutpie.sample(compiled, draws=spec.draws, tune=spec.tune, chains=spec.chains,
-                                 cores=cores, seed=seed, progress_bar=progress,
-                                 target_accept=spec.target_accept, save_warmup=False,
-                                 adaptation=spec.adaptation)
-        else:
-            compile_seconds = float("nan")
-            tree = pm.sample(draws=spec.draws, tune=spec.tune, chains=spec.chains, cores=cores,
-                             random_seed=seed, progressbar=progress,
-                             target_accept=spec.target_accept, model=model,
-                             nuts_sampler="pymc", compute_convergence_checks=False)
-    seconds = time.perf_counter() - start
-    diagnostics = _diagnose(tree, data, sampler=spec.sampler, fit_seconds=seconds,
-                            compile_seconds=compile_seconds)
+
+def fit_governors_data(data: GovernorData, races: GovernorRaces, spec: GovernorSpec, *,
+                       seed: int = 20180701, progress: bool | None = None) -> GovernorFit:
+    """Fit prepared governor data (see :func:`fit_governors`)."""
+    settings = SamplerSettings(sampler=spec.sampler, chains=spec.chains, draws=spec.draws,
+                               tune=spec.tune, target_accept=spec.target_accept,
+                               adaptation=spec.adaptation)
+    sampled = sample(lambda: build_governor_model(data, spec), settings=settings, seed=seed,
+                     progress=progress)
+    tree = sampled.tree
+    diagnostics = _diagnose(tree, data, sampler=spec.sampler, fit_seconds=sampled.fit_seconds,
+                            compile_seconds=sampled.compile_seconds)
     if not diagnostics.converged:
-        print(f"WARNING: governor model {diagnostics.describe()}", file=sys.stderr)
-    keep = xr.DataTree.from_dict({"/posterior": tree["posterior"].to_dataset(),
-                                  "/sample_stats": tree["sample_stats"].to_dataset()})
-    return GovernorFit(posterior=keep, races=races, spec=spec, as_of=data.as_of, data=data,
-                       diagnostics=diagnostics)
+        log.warning("governor model %s", diagnostics.describe())
+    post = tree["posterior"].to_dataset()
+    post = canonical_draws(post[[v for v in STORED if v in post]])
+    data = replace(data, polls=canonical_table(data.polls))
+    return GovernorFit(posterior=xr.DataTree.from_dict({"/posterior": post}), races=races,
+                       spec=spec, data=data, diagnostics=diagnostics, seed=int(seed),
+                       key=governor_fit_key(data, spec, seed))
+
+
+def save_governor_fit(result: GovernorFit, path: str | Path, *,
+                      attrs: dict[str, str] | None = None) -> Path:
+    """Save a governor fit (posterior, model data, poll table, settings, key) to netCDF."""
+    from .. import __version__
+
+    meta = {"kind": FIT_KIND, "version": __version__, "as_of": result.as_of.isoformat(),
+            "seed": str(result.seed), "fit_key": result.key,
+            "spec": json.dumps(result.spec.as_dict()),
+            "diagnostics": json.dumps(result.diagnostics.as_dict()),
+            "meta": json.dumps(result.meta), **(attrs or {})}
+    groups = {"posterior": result.posterior["posterior"].to_dataset(),
+              "model_data": result.data.to_dataset(),
+              "polls": table_to_dataset(result.data.polls, "row")}
+    return write_groups(Path(path), groups, meta)
+
+
+def load_governor_fit(path: str | Path, races: GovernorRaces) -> GovernorFit:
+    """A fit saved by :func:`save_governor_fit` (``races``: the election's race definitions).
+
+    Raises
+    ------
+    InputError
+        Not a governor fit file.
+    """
+    groups, attrs = read_groups(path, kind=FIT_KIND)
+    spec = GovernorSpec(**json.loads(attrs["spec"]), source=str(path))
+    polls = table_from_dataset(groups["polls"], "row")
+    data = GovernorData.from_dataset(groups["model_data"], polls)
+    return GovernorFit(posterior=xr.DataTree.from_dict({"/posterior": groups["posterior"]}),
+                       races=races, spec=spec, data=data,
+                       diagnostics=Diagnostics(**json.loads(attrs["diagnostics"])),
+                       seed=int(attrs["seed"]), key=str(attrs["fit_key"]),
+                       meta=json.loads(attrs.get("meta", "{}")))

@@ -29,9 +29,6 @@ import xarray as xr
 from ..simulate import quantile_summary
 from .model import GovernorFit
 
-#: Presidential candidates -> national blocs, for the stand-in national signal.
-PRESIDENTIAL_BLOCS = {"amlo": "jhh", "anaya": "paf", "meade": "tpm"}
-
 
 def national_from_shares(shares: xr.DataArray, mapping: dict[str, str], blocs: list[str]
                          ) -> xr.DataArray:
@@ -59,13 +56,6 @@ def national_from_shares(shares: xr.DataArray, mapping: dict[str, str], blocs: l
     out /= out.sum(axis=1, keepdims=True)
     return xr.DataArray(out, dims=("draw", "bloc"),
                         coords={"draw": np.arange(len(out)), "bloc": blocs}, name="national")
-
-
-def national_from_presidential(draws: xr.Dataset, blocs: list[str] | None = None
-                               ) -> xr.DataArray:
-    """Stand-in ``national`` from presidential draws: amlo -> jhh, anaya -> paf, meade -> tpm."""
-    return national_from_shares(draws["share_valid"], PRESIDENTIAL_BLOCS,
-                                blocs or ["jhh", "paf", "tpm", "other"])
 
 
 def prior_weight(fit: GovernorFit) -> np.ndarray:

@@ -7,8 +7,8 @@ from .charts import (
     plot_trend,
     plot_win_probability,
 )
-from .page import Section, write_report
+from .page import Section, render_files
 from .study_chart import plot_study
 
 __all__ = ["Section", "plot_house_effects", "plot_share_distributions", "plot_study",
-           "plot_timeline", "plot_trend", "plot_win_probability", "write_report"]
+           "plot_timeline", "plot_trend", "plot_win_probability", "render_files"]

@@ -7,12 +7,9 @@ import html
 import io
 import json
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
-
-from ..fit import atomic_write_bytes
 
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1100px;
@@ -108,8 +105,7 @@ def render_html(summary: dict, charts: dict[str, tuple[str, bytes]], *,
                     + e("; ".join(diag.get("problems", []))) + "<br>")
     diag_box += (f"max R-hat {diag['max_rhat']:.3f}, divergences {diag['divergences']}, "
                  f"min ESS bulk (election-day shares) {diag['min_ess_bulk']:.0f}, sampler "
-                 f"{e(diag['sampler'])}, {diag['chains']}×{diag['draws']} draws, fit "
-                 f"{diag['fit_seconds']:.0f} s.</div>")
+                 f"{e(diag['sampler'])}, {diag['chains']}×{diag['draws']} draws.</div>")
     figs = "".join(_figure_html(stem, caption, png) for stem, (caption, png) in charts.items())
     extra = "".join(
         f"<section id='section-{e(sec.key)}'><h2>{e(sec.title)}</h2>{sec.html}"
@@ -146,32 +142,27 @@ Method: see the project's docs/model.md.</p>
 """
 
 
-def write_report(out_dir: str | Path, summary: dict, figures: dict[str, tuple[str, Figure]],
-                 tables: dict[str, bytes], *, names: dict[str, str],
-                 warnings: list[str], sections: list[Section] | None = None) -> Path:
-    """Write charts (PNG), tables (CSV), ``summary.json`` and ``index.html`` into ``out_dir``.
-
-    Every file is written through a temporary file and a rename.
-    """
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+def render_files(summary: dict, figures: dict[str, tuple[str, Figure]],
+                 tables: dict[str, bytes], *, names: dict[str, str], warnings: list[str],
+                 sections: list[Section] | None = None) -> dict[str, bytes]:
+    """Every file of the report by name: charts (PNG), tables (CSV), ``summary.json`` and
+    ``index.html`` (charts inlined)."""
+    files: dict[str, bytes] = {}
     charts: dict[str, tuple[str, bytes]] = {}
     for stem, (caption, fig) in figures.items():
         png = figure_png(fig)
-        atomic_write_bytes(out / f"{stem}.png", png)
+        files[f"{stem}.png"] = png
         charts[stem] = (caption, png)
     rendered: list[tuple[Section, dict[str, tuple[str, bytes]]]] = []
     for sec in sections or []:
         pngs = {}
         for stem, (caption, fig) in sec.figures.items():
             png = figure_png(fig)
-            atomic_write_bytes(out / f"{stem}.png", png)
+            files[f"{stem}.png"] = png
             pngs[stem] = (caption, png)
         rendered.append((sec, pngs))
-    for name, payload in tables.items():
-        atomic_write_bytes(out / name, payload)
-    atomic_write_bytes(out / "summary.json",
-                       json.dumps(summary, indent=2, ensure_ascii=False).encode())
+    files.update(tables)
+    files["summary.json"] = json.dumps(summary, indent=2, ensure_ascii=False).encode()
     page = render_html(summary, charts, names=names, warnings=warnings, sections=rendered)
-    atomic_write_bytes(out / "index.html", page.encode("utf-8"))
-    return out / "index.html"
+    files["index.html"] = page.encode("utf-8")
+    return files

@@ -17,6 +17,7 @@ Modules: :mod:`~forecast.study.factors` (set-up, factor registry, built-in facto
 """
 
 from ..report.study_chart import plot_study, scenario_labels
+from ..seeds import derive_seed
 from .cli import EXIT_INPUT as EXIT_INPUT
 from .cli import EXIT_NOT_CONVERGED as EXIT_NOT_CONVERGED
 from .cli import EXIT_RUNTIME as EXIT_RUNTIME
@@ -35,7 +36,7 @@ from .factors import (
 from .files import load_study, save_study
 from .runner import DEFAULT_SEED as DEFAULT_SEED
 from .runner import SCHEMA as SCHEMA
-from .runner import FitRecord, Scenario, Study, derive_seed
+from .runner import FitRecord, Scenario, Study
 from .runner import _core_summary as _core_summary
 from .runner import _TaskResult as _TaskResult
 

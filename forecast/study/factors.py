@@ -17,10 +17,9 @@ import pandas as pd
 import xarray as xr
 
 from ..election import Election
-from ..fit import Fit
-from ..pipeline import Inputs
 from ..polls import PollTable
 from ..spec import ModelSpec, setting_problem
+from ..stages.president import PresidentInputs as Inputs
 
 
 @dataclass
@@ -106,12 +105,12 @@ def register_factor(name: str, *, parse: Callable[[object, Inputs], object], ref
     return decorate
 
 
-#: Per-scenario summaries: ``fn(draws, fit, setup) -> {name: DataArray}`` (no factor dims).
-SUMMARIES: list[Callable[[xr.Dataset, Fit, Setup], dict[str, xr.DataArray]]] = []
+#: Per-scenario summaries: ``fn(forecast, setup) -> {name: DataArray}`` (no factor dims); the
+#: forecast (forecast.engine.Forecast) holds every stage's fit, draws and summary block.
+SUMMARIES: list[Callable[[object, Setup], dict[str, xr.DataArray]]] = []
 
 
-def register_summary(fn: Callable[[xr.Dataset, Fit, Setup], dict[str, xr.DataArray]]
-                     ) -> Callable:
+def register_summary(fn: Callable[[object, Setup], dict[str, xr.DataArray]]) -> Callable:
     """Add variables to every scenario's result (e.g. a seat model's seat quantiles)."""
     SUMMARIES.append(fn)
     return fn

@@ -8,7 +8,6 @@ order), so a study gives identical results serially, on local processes and on a
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import itertools
 import json
 import os
@@ -22,11 +21,24 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ..fit import Fit, fit
-from ..pipeline import load_inputs
+from ..engine import (
+    Forecast,
+    ForecastInputs,
+    MemoryFits,
+    check_as_of,
+    default_as_of,
+    fit_stages,
+    prepare_stages,
+    simulate_stages,
+)
+from ..engine import load_inputs as load_forecast_inputs
+from ..model import known_dates
 from ..problems import InputError, Problem
 from ..report.study_chart import _fmt_level
-from ..simulate import QUANTILES, beta_parameters, simulate
+from ..seeds import derive_seed
+from ..simulate import QUANTILES, beta_parameters
+from ..stages import Options
+from ..stages.president import PresidentInputs
 from .factors import (
     _SPEC_FIELDS,
     FACTORS,
@@ -40,22 +52,6 @@ from .factors import (
 
 SCHEMA = "forecast.study/1"
 DEFAULT_SEED = 20180701
-
-
-# --------------------------------------------------------------------------------------------
-# Seeds
-# --------------------------------------------------------------------------------------------
-
-
-def derive_seed(seed: int, levels: dict[str, object], purpose: str) -> int:
-    """A seed from the study seed and factor levels (order-free), for ``purpose``.
-
-    The same (seed, levels, purpose) always gives the same 32-bit seed, wherever and in whatever
-    order scenarios run.
-    """
-    text = json.dumps({"seed": int(seed), "purpose": purpose,
-                       "levels": {k: levels[k] for k in sorted(levels)}}, sort_keys=True)
-    return int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest()[:4], "little")
 
 
 # --------------------------------------------------------------------------------------------
@@ -84,9 +80,11 @@ class _FitTask:
     """What a worker needs to fit one group and summarise its scenarios (picklable)."""
 
     group: int
-    setup: Setup
-    fit_seed: int
-    scenarios: list[tuple[int, Setup, int]]  # (scenario number, set-up, simulate seed)
+    inputs: ForecastInputs
+    as_of: dt.date | None
+    seed: int  # the group's forecast seed: presidential fit and every simulation
+    shared_seed: int  # fits of the other stages (shared by every group of the study)
+    scenarios: list[tuple[int, Setup]]  # (scenario number, set-up)
     keep_draws: bool
     summaries: list[Callable] = field(default_factory=list)  # pickled by reference
 
@@ -124,7 +122,8 @@ class Study:
     def __init__(self, election: str | Path, factors: dict[str, Iterable] | None = None, *,
                  seed: int = DEFAULT_SEED, spec_changes: dict | None = None,
                  model_file: str | Path | None = None, as_of: dt.date | str | None = None,
-                 keep_draws: bool = False, seats: bool = True, source: str = "Study",
+                 keep_draws: bool = False, seats: bool = True, governors: bool | None = None,
+                 source: str = "Study",
                  _locate: Callable[[str, str | None], int] | None = None):
         locate = _locate or (lambda section, key: 0)
         problems: list[Problem] = []
@@ -133,15 +132,22 @@ class Study:
             column = f"{section}.{key}" if section and key else (key or section)
             problems.append(Problem(source, locate(section, key), column, message))
 
-        self.inputs = load_inputs(election, model_file)
+        factors = dict(factors or {})
+        changes = dict(spec_changes or {})
+        # Sampler settings ([base] or the command line) apply to every poll model of the
+        # forecast; the other model settings are the presidential model's factors.
+        sampler = {k: v for k, v in changes.items() if k in _SAMPLER_KEYS}
+        # Seat projections and governor races cost a fit per process and as-of date; a caller
+        # that only wants the presidential race (the timeline) turns them off.
+        self.seats = bool(seats)
+        self.governors = bool(seats) if governors is None else bool(governors)
+        self.forecast_inputs = load_forecast_inputs(election, Options(
+            model_file=str(model_file) if model_file else None, spec_changes=sampler,
+            congress=self.seats, governors=self.governors))
+        self.inputs: PresidentInputs = self.forecast_inputs.stage("president")
         self.election_dir = Path(election)
         self.seed = int(seed)
         self.keep_draws = bool(keep_draws)
-        # Seat projections (forecast.congress.study) cost a party-poll fit per process and
-        # as-of date; a caller that only wants the presidential race turns them off.
-        self.seats = bool(seats)
-        factors = dict(factors or {})
-        changes = dict(spec_changes or {})
         if not factors:
             problem("factors", None, "no factors: expected at least one factor to vary")
         clean_changes: dict[str, object] = {}
@@ -212,7 +218,7 @@ class Study:
 
     def _base_setup(self) -> Setup:
         return Setup(polls=self.inputs.polls, election=self.inputs.election, spec=self.spec,
-                     as_of=self.as_of, extra={"seats": self.seats})
+                     as_of=self.as_of, extra={"seats": self.seats, "governors": self.governors})
 
     def _setup(self, levels: dict, *, refit_only: bool = False) -> Setup:
         setup = self._base_setup()
@@ -237,8 +243,9 @@ class Study:
                 group_setups[key] = setup
                 self.groups.append(key)
                 table = setup.polls.table
-                day = setup.as_of or (table["field_end"].max().date() if len(table) else None)
-                used = int((table["field_end"] <= pd.Timestamp(day)).sum()) if day else 0
+                known = known_dates(table) if len(table) else pd.Series([], dtype="M8[ns]")
+                day = setup.as_of or (known.max().date() if len(table) else None)
+                used = int((known <= pd.Timestamp(day)).sum()) if day else 0
                 polls_used[key] = used
                 label = ", ".join(f"{n}={v}" for n, v in key) or "base"
                 if used < 2:
@@ -251,10 +258,11 @@ class Study:
             fit_levels = dict(key)
             self.scenario_list.append(Scenario(
                 position=position, levels=levels, group=self.groups.index(key),
-                fit_seed=derive_seed(self.seed, fit_levels, "fit"),
-                # Common random numbers: scenarios sharing a fit share the simulation seed, so
-                # simulation-time factors are compared on the same draws.
-                simulate_seed=derive_seed(self.seed, fit_levels, "simulate"),
+                # The forecast seed of the scenario's fit group: its presidential fit and every
+                # simulation (common random numbers: scenarios sharing a fit share the
+                # simulation seed, so simulation-time factors are compared on the same draws).
+                fit_seed=derive_seed(self.seed, "fit", fit_levels),
+                simulate_seed=derive_seed(self.seed, "fit", fit_levels),
                 polls_used=polls_used[key]))
         self._group_setups = group_setups
 
@@ -266,13 +274,18 @@ class Study:
 
     def _tasks(self) -> list[_FitTask]:
         tasks = []
+        shared = derive_seed(self.seed, "shared fits")
         for g, key in enumerate(self.groups):
-            members = [(i, self._setup(s.levels), s.simulate_seed)
-                       for i, s in enumerate(self.scenario_list) if s.group == g]
+            members = [(i, self._setup(s.levels)) for i, s in enumerate(self.scenario_list)
+                       if s.group == g]
             seed = next(s.fit_seed for s in self.scenario_list if s.group == g)
-            tasks.append(_FitTask(group=g, setup=self._group_setups[key], fit_seed=seed,
-                                  scenarios=members, keep_draws=self.keep_draws,
-                                  summaries=list(SUMMARIES)))
+            setup = self._group_setups[key]
+            stages = dict(self.forecast_inputs.stages)
+            stages["president"] = PresidentInputs(setup.election, setup.polls, setup.spec)
+            inputs = replace(self.forecast_inputs, stages=stages)
+            tasks.append(_FitTask(group=g, inputs=inputs, as_of=setup.as_of, seed=seed,
+                                  shared_seed=shared, scenarios=members,
+                                  keep_draws=self.keep_draws, summaries=list(SUMMARIES)))
         return tasks
 
     # -- running ---------------------------------------------------------------------------
@@ -389,6 +402,7 @@ class _NoBar:
         pass
 
 
+_SAMPLER_KEYS = ("sampler", "chains", "draws", "tune", "target_accept")
 _GUARD_HINT = ("a study was started while a worker process was importing your script: put the "
                "code that runs it under `if __name__ == \"__main__\":` (worker processes start "
                "by importing the main script; see docs/studies.md)")
@@ -408,7 +422,9 @@ def _coordinate(levels: list) -> np.ndarray:
 # --------------------------------------------------------------------------------------------
 
 
-def _core_summary(draws: xr.Dataset, result: Fit, setup: Setup) -> dict[str, xr.DataArray]:
+def _core_summary(forecast: Forecast, setup: Setup) -> dict[str, xr.DataArray]:
+    president = forecast.results["president"]
+    draws, result = president.draws, president.fit
     candidates = [str(c) for c in draws["candidate"].values]
     out: dict[str, xr.DataArray] = {
         "p_win": xr.DataArray(draws["win"].values.mean(axis=0), dims="candidate",
@@ -458,24 +474,46 @@ class _TaskResult:
     scenarios: list[tuple[int, xr.Dataset]]
 
 
+#: Fits made in this process, by stage and key (a worker reuses the party-poll and governor
+#: fits of an as-of date for every scenario it is given).
+_FITS = MemoryFits()
+
+
+def scenario_settings(setup: Setup) -> dict:
+    """Simulation-time settings of a scenario for forecast.engine.simulate_stages."""
+    settings = dict(setup.simulate)
+    congress = dict(setup.extra.get("congress", {}))
+    if "noise_scale" in congress:
+        congress["noise_scale"] = float(congress["noise_scale"])
+    if congress:
+        settings["congress"] = congress
+    return settings
+
+
 def _run_task(task: _FitTask) -> _TaskResult:
     """Fit one group and summarise each of its scenarios (runs in a worker)."""
     import socket
 
     start = time.perf_counter()
-    s = task.setup
-    result = fit(s.polls, s.election, s.spec, as_of=s.as_of, seed=task.fit_seed, progress=False)
+    inputs = task.inputs
+    as_of = task.as_of or default_as_of(inputs)
+    check_as_of(inputs, as_of)
+    seeds = {name: task.shared_seed for name in inputs.stages if name != "president"}
+    prepared, notes = prepare_stages(inputs, as_of, task.seed, seeds=seeds)
+    fits = fit_stages(inputs, prepared, stored=_FITS.find, keep=_FITS.keep, progress=False)
     out = []
-    for number, setup, seed in task.scenarios:
-        draws = simulate(result, seed=seed, **setup.simulate)
+    for number, setup in task.scenarios:
+        forecast = simulate_stages(inputs, fits, as_of=as_of, seed=task.seed,
+                                   settings=scenario_settings(setup), notes=notes)
         variables: dict[str, xr.DataArray] = {}
         for summary in task.summaries or SUMMARIES:
-            variables.update(summary(draws, result, setup))
+            variables.update(summary(forecast, setup))
         if task.keep_draws:
+            draws = forecast.results["president"].draws
             for var in ("share_valid", "share_total"):
                 variables[f"{var}_draws"] = draws[var].transpose("draw", "candidate")
         out.append((number, xr.Dataset(variables)))
-    d = result.diagnostics
+    d = fits["president"][0].diagnostics
     record = FitRecord(group=task.group, levels={}, seconds=time.perf_counter() - start,
                        fit_seconds=d.fit_seconds, compile_seconds=d.compile_seconds,
                        worker=f"{socket.gethostname()} pid {os.getpid()}")
@@ -507,7 +545,7 @@ def _execute(tasks: list[_FitTask], *, client: object | str | None, workers: int
     if client is not None:
         yield from _execute_dask(tasks, client)
         return
-    chains = max((task.setup.spec.chains for task in tasks), default=1)
+    chains = max((task.inputs.stage("president").spec.chains for task in tasks), default=1)
     workers = _local_workers(workers, chains, len(tasks))
     if workers <= 1:
         for task in tasks:
