@@ -137,8 +137,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"report written to {Path(args.out) / 'index.html'} (as of {summary['as_of']})")
             return 0
         if args.command == "seats":
-            print("usage: forecast seats allocate --chamber deputies|senate --votes FILE",
-                  file=sys.stderr)
+            print("usage: forecast seats allocate --chamber deputies|senate --votes FILE "
+                  "[--rules FILE | --year 2018|2021|2024]", file=sys.stderr)
             return EXIT_INPUT
     except InputError as exc:
         for problem in exc.problems:
