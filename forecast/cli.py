@@ -132,8 +132,8 @@ def main(argv: list[str] | None = None) -> int:
                   f"{forecast.as_of})")
             return 0
         if args.command == "seats":
-            print("usage: forecast seats allocate --chamber deputies|senate --votes FILE",
-                  file=sys.stderr)
+            print("usage: forecast seats allocate --chamber deputies|senate --votes FILE "
+                  "[--rules FILE | --year 2018|2021|2024]", file=sys.stderr)
             return EXIT_INPUT
     except InputError as exc:
         for problem in exc.problems:

@@ -130,9 +130,9 @@ BAD_CASES = {
         "party,votes,plurality_seats,first_minority_seats\nA,100,64,32\n",
         [
             "bad.csv:1:plurality_seats: unexpected column "
-            "(expected: party, votes, district_seats, eligible)",
+            "(expected: party, votes, district_seats, eligible, cap_district_seats)",
             "bad.csv:1:first_minority_seats: unexpected column "
-            "(expected: party, votes, district_seats, eligible)",
+            "(expected: party, votes, district_seats, eligible, cap_district_seats)",
             "bad.csv:1:district_seats: missing column "
             "(expected header: party,votes,district_seats)",
         ],

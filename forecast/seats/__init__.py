@@ -1,6 +1,8 @@
-"""Seat allocation under Mexico's federal law in force for the 2018 election (pure functions).
+"""Seat allocation under Mexico's federal law (pure functions).
 
-The law as implemented, and every choice where the law is silent, is in ``docs/seats.md``.
+The law of each election (2018, 2021, 2024) is data: a rules file in ``polls/rules/``, read by
+:func:`load_rules`; the defaults in code are the 2018 law.  The law as implemented, and every
+choice where the law is silent, is in ``docs/seats.md``.
 """
 
 from forecast.seats.apportion import (
@@ -18,6 +20,7 @@ from forecast.seats.chamber import (
     split_circunscripciones,
     split_circunscripciones_scalar,
 )
+from forecast.seats.law import load_rules, rules_for_election, rules_for_year
 from forecast.seats.senate import (
     SenateAllocation,
     SenateRules,
@@ -43,6 +46,9 @@ __all__ = [
     "district_seats_from_votes",
     "largest_remainder",
     "largest_remainder_scalar",
+    "load_rules",
+    "rules_for_election",
+    "rules_for_year",
     "senate_state_seats",
     "senate_state_seats_table",
     "split_circunscripciones",

@@ -1,10 +1,17 @@
-"""``forecast seats allocate``: apply the 2018 seat law to one vote table given as CSV.
+"""``forecast seats allocate``: apply one year's seat law to one vote table given as CSV.
+
+The law is a rules file (``--rules FILE`` or a library name such as ``mx/deputies-2021``;
+``--year 2018|2021|2024`` for the Mexican federal rules of that election; default 2018), read by
+:func:`forecast.seats.law.load_rules`.
 
 Input: one row per party, ``party,votes`` plus ``district_seats`` (deputies; optional
-``eligible`` 1/0 for the 200-district requirement) or ``plurality_seats,first_minority_seats``
-(senate).  Rows named ``independent``, ``unregistered`` and ``null`` (any case) carry those vote
-totals; an ``independent`` row may also hold seats won by independent candidates.  They are
-not parties, so they are not printed.
+``eligible`` 1/0 for the 200-district requirement and ``cap_district_seats``, the district seats
+the over-representation limits count when they differ from the credited ones: required when
+the rules count them by party affiliation, 2021 and 2024; an empty cell means "same as
+district_seats") or ``plurality_seats,first_minority_seats`` (senate).  Rows named
+``independent``, ``unregistered`` and ``null`` (any case) carry those vote totals; an
+``independent`` row may also hold seats won by independent candidates.  They are not parties,
+so they are not printed.
 
 Output (stdout): the parties in input order, with columns ``party,votes,district_seats,
 list_seats,total_seats`` (or ``party,votes,plurality_seats,first_minority_seats,list_seats,
@@ -13,8 +20,10 @@ total_seats``).
 Every problem in the file is reported on stderr as ``FILE:LINE:COLUMN: what was expected``, the
 project's format (``forecast.problems``): LINE counts from 1 (the header is line 1; 0 means the
 file as a whole, e.g. a column that does not add up), COLUMN is the CSV column name (``-`` when
-the problem is not in one column).  On any problem the exit code is 2 and nothing is written to
-stdout.
+the problem is not in one column).  Problems in a rules file are reported the same way, with
+``SECTION.KEY`` as COLUMN.  On any problem the exit code is 2 and nothing is written to stdout.
+A ``cap_district_seats`` column under rules that count district seats by siglado (2018) is
+ignored, with a warning on stderr.
 """
 
 from __future__ import annotations
@@ -29,8 +38,10 @@ from pathlib import Path
 
 import numpy as np
 
+from forecast.problems import InputError
 from forecast.seats.apportion import InfeasibleAllocationError
 from forecast.seats.chamber import ChamberRules, allocate_chamber
+from forecast.seats.law import COUNTRY, available_rules, load_rules
 from forecast.seats.senate import SenateRules, allocate_senate
 
 __all__ = ["main"]
@@ -51,6 +62,10 @@ MAX_VOTES = 10**12
 _INTEGER = re.compile(r"[0-9]+")
 _TRUE = {"1", "true", "yes"}
 _FALSE = {"0", "false", "no"}
+#: Election years with Mexican federal rules files, for ``--year``.
+YEARS = (2018, 2021, 2024)
+DEFAULT_YEAR = 2018
+CAP = "cap_district_seats"
 
 
 @dataclass(frozen=True)
@@ -61,23 +76,21 @@ class _Layout:
     seat_totals: dict[str, int]
 
 
-def _layout(chamber: str) -> _Layout:
-    if chamber == "deputies":
-        rules = ChamberRules()
+def _layout(chamber: str, rules: ChamberRules | SenateRules) -> _Layout:
+    if isinstance(rules, ChamberRules):
         return _Layout(
             required=("party", "votes", "district_seats"),
-            optional=("eligible",),
+            optional=("eligible", CAP),
             seat_columns=("district_seats",),
             seat_totals={"district_seats": rules.district_seats},
         )
-    rules_s = SenateRules()
     return _Layout(
         required=("party", "votes", "plurality_seats", "first_minority_seats"),
         optional=(),
         seat_columns=("plurality_seats", "first_minority_seats"),
         seat_totals={
-            "plurality_seats": rules_s.plurality_seats,
-            "first_minority_seats": rules_s.first_minority_seats,
+            "plurality_seats": rules.plurality_seats,
+            "first_minority_seats": rules.first_minority_seats,
         },
     )
 
@@ -89,6 +102,8 @@ class _Parsed:
     eligible: list[bool] = field(default_factory=list)
     special: dict[str, int] = field(default_factory=dict)
     special_seats: dict[str, int] = field(default_factory=dict)
+    # cap_district_seats per party (None: empty cell, the credited count); None: no column.
+    cap: list[int | None] | None = None
 
 
 class _Problems:
@@ -107,6 +122,10 @@ class _Problems:
         # Stable sort by line: problems of one line keep the order of the columns.
         ordered = sorted(self.items, key=lambda item: item[0])
         return "".join(f"{self.name}:{ln}:{c}: {m}\n" for ln, c, m in ordered)
+
+    @property
+    def errors(self) -> bool:
+        return any(not m.startswith("warning: ") for _, _, m in self.items)
 
 
 def _split_line(text: str) -> tuple[list[str], tuple[int, str] | None]:
@@ -151,8 +170,10 @@ def _parse_count(raw: str) -> int | None:
     return int(s) if _INTEGER.fullmatch(s) else None
 
 
-def _parse(text: str, chamber: str, problems: _Problems) -> _Parsed:
-    layout = _layout(chamber)
+def _parse(
+    text: str, rules: ChamberRules | SenateRules, rules_name: str, problems: _Problems
+) -> _Parsed:
+    layout = _layout("deputies" if isinstance(rules, ChamberRules) else "senate", rules)
     out = _Parsed()
     numbered = [
         (k + 1, ln.removesuffix("\r")) for k, ln in enumerate(text.split("\n")) if ln.strip()
@@ -182,6 +203,26 @@ def _parse(text: str, chamber: str, problems: _Problems) -> _Parsed:
     for key in layout.required:
         if key not in position:
             problems.add(head_no, key, f"missing column (expected header: {expected_header})")
+    by_affiliation = isinstance(rules, ChamberRules) and rules.cap_counts == "affiliation"
+    if by_affiliation and CAP not in position:
+        problems.add(
+            head_no,
+            CAP,
+            f"missing column: the rules ({rules_name}) count district seats by the winners' "
+            "party affiliation for the over-representation limits; give each party's count "
+            "(an empty cell: same as district_seats)",
+        )
+    elif CAP in position and not by_affiliation:
+        problems.add(
+            head_no,
+            CAP,
+            f"warning: column ignored: the rules ({rules_name}) count district seats for the "
+            "over-representation limits as credited (siglado)",
+        )
+    use_cap = by_affiliation and CAP in position
+    if use_cap:
+        out.cap = []
+    cap_complete = use_cap
 
     def name_of(index: int) -> str:
         return header[index] if index < len(header) else ""
@@ -256,6 +297,30 @@ def _parse(text: str, chamber: str, problems: _Problems) -> _Parsed:
             else:
                 seats[key] = n
 
+        cap_value: int | None = None
+        raw_cap = cell(CAP)
+        if raw_cap is not None and raw_cap.strip() != "":
+            n = _parse_count(raw_cap)
+            if n is None:
+                problems.add(line_no, CAP, f"expected a non-negative integer, got '{raw_cap}'")
+                cap_complete = False
+            elif role is not None and n != 0:
+                problems.add(
+                    line_no, CAP, "expected 0 or empty: the limits count party seats only"
+                )
+                cap_complete = False
+            elif n > layout.seat_totals["district_seats"]:
+                problems.add(
+                    line_no,
+                    CAP,
+                    f"expected at most {layout.seat_totals['district_seats']}, got {n}",
+                )
+                cap_complete = False
+            else:
+                cap_value = n
+        elif raw_cap is not None and role is None:
+            cap_complete = False  # empty: the party's credited count
+
         flag = True
         raw = cell("eligible")
         if raw is not None and role is None:
@@ -279,6 +344,8 @@ def _parse(text: str, chamber: str, problems: _Problems) -> _Parsed:
         for key in layout.seat_columns:
             out.columns[key].append(seats.get(key, 0))
         out.eligible.append(flag)
+        if out.cap is not None:
+            out.cap.append(cap_value)
 
     if not out.parties:
         # Seat sums of an empty table would only repeat this problem.
@@ -291,19 +358,35 @@ def _parse(text: str, chamber: str, problems: _Problems) -> _Parsed:
         got = sum(out.columns[key]) + out.special_seats.get(key, 0)
         if got != total:
             problems.add(0, key, f"expected the column to sum to {total}, got {got}")
+    if cap_complete and out.cap is not None and "district_seats" not in bad_column:
+        # Every winner counts once: for a party, or as an independent.
+        total = layout.seat_totals["district_seats"]
+        got = sum(n or 0 for n in out.cap) + out.special_seats.get("district_seats", 0)
+        if got != total:
+            problems.add(
+                0,
+                CAP,
+                f"expected the column, with the independents' district seats, to sum to "
+                f"{total}, got {got}",
+            )
     return out
 
 
-def _allocate(parsed: _Parsed, chamber: str) -> list[list[object]]:
+def _allocate(parsed: _Parsed, rules: ChamberRules | SenateRules) -> list[list[object]]:
     votes = np.array(parsed.columns["votes"], dtype=np.int64)
     kwargs = {
         "independent_votes": parsed.special.get("independent", 0),
         "null_votes": parsed.special.get("null", 0),
         "nonregistered_votes": parsed.special.get("unregistered", 0),
     }
-    if chamber == "deputies":
+    if isinstance(rules, ChamberRules):
         mr = parsed.columns["district_seats"]
-        res = allocate_chamber(votes, mr, eligible=parsed.eligible, **kwargs)
+        cap = None
+        if parsed.cap is not None:
+            cap = [m if c is None else c for m, c in zip(mr, parsed.cap, strict=True)]
+        res = allocate_chamber(
+            votes, mr, eligible=parsed.eligible, cap_district_seats=cap, rules=rules, **kwargs
+        )
         return [
             [p, int(v), int(m), int(ls), int(t)]
             for p, v, m, ls, t in zip(
@@ -312,7 +395,7 @@ def _allocate(parsed: _Parsed, chamber: str) -> list[list[object]]:
         ]
     pl = parsed.columns["plurality_seats"]
     pm = parsed.columns["first_minority_seats"]
-    res_s = allocate_senate(votes, pl, pm, **kwargs)
+    res_s = allocate_senate(votes, pl, pm, rules=rules, **kwargs)
     return [
         [p, int(v), int(a), int(b), int(ls), int(t)]
         for p, v, a, b, ls, t in zip(
@@ -326,7 +409,8 @@ def _parser() -> argparse.ArgumentParser:
         prog="forecast seats allocate",
         description=(
             "Allocate Mexico's Chamber of Deputies or Senate seats for one vote table under "
-            "the law in force for the 2018 election (see docs/seats.md)."
+            "one year's seat law, read from a rules file (see docs/seats.md, 'Seat law by "
+            "year'). Default: the law in force for the 2018 election."
         ),
     )
     parser.add_argument(
@@ -337,12 +421,56 @@ def _parser() -> argparse.ArgumentParser:
         required=True,
         metavar="FILE",
         help=(
-            "CSV, one row per party: party,votes,district_seats[,eligible] (deputies) or "
-            "party,votes,plurality_seats,first_minority_seats (senate); optional rows "
-            "'independent', 'unregistered', 'null'.  '-' reads standard input."
+            "CSV, one row per party: party,votes,district_seats[,eligible][,cap_district_seats] "
+            "(deputies) or party,votes,plurality_seats,first_minority_seats (senate); "
+            "optional rows 'independent', 'unregistered', 'null'.  '-' reads standard input."
         ),
     )
+    law = parser.add_mutually_exclusive_group()
+    law.add_argument(
+        "--rules",
+        metavar="FILE",
+        help=(
+            "rules file (.toml) or a name in the rules library polls/rules/, e.g. "
+            "mx/deputies-2024"
+        ),
+    )
+    law.add_argument(
+        "--year",
+        type=int,
+        choices=YEARS,
+        help=f"the Mexican federal rules of that election: {COUNTRY}/<chamber>-<year> in the "
+        f"rules library (default {DEFAULT_YEAR})",
+    )
     return parser
+
+
+def _rules(
+    parser: argparse.ArgumentParser, args: argparse.Namespace
+) -> tuple[ChamberRules | SenateRules, str]:
+    """The rules the arguments choose, and how to name them in messages.
+
+    Raises InputError for a rules file with problems; exits through ``parser.error`` (code 2)
+    for a year without rules for the chamber.
+    """
+    if args.rules is not None:
+        rules = load_rules(args.rules, chamber=args.chamber)
+        return rules, args.rules
+    name = f"{COUNTRY}/{args.chamber}-{args.year or DEFAULT_YEAR}"
+    if name not in available_rules():
+        if args.year is None:
+            # No rules library here: the built-in defaults are the 2018 law.
+            default = ChamberRules() if args.chamber == "deputies" else SenateRules()
+            return default, default.source
+        years = sorted(
+            n.rsplit("-", 1)[1] for n in available_rules()
+            if n.startswith(f"{COUNTRY}/{args.chamber}-")
+        )
+        parser.error(
+            f"--year {args.year}: no {args.chamber} rules for that year in the rules library "
+            f"({args.chamber} rules for: {', '.join(years) or 'none'})"
+        )
+    return load_rules(name, chamber=args.chamber), name
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -353,10 +481,15 @@ def main(argv: list[str] | None = None) -> int:
     argv : list of str, optional
         Arguments after ``forecast seats allocate``; default ``sys.argv[1:]``.
     """
+    parser = _parser()
     try:
-        args = _parser().parse_args(argv)
+        args = parser.parse_args(argv)
+        rules, rules_name = _rules(parser, args)
     except SystemExit as stop:  # argparse reports usage errors itself (stderr, code 2)
         return int(stop.code or 0)
+    except InputError as exc:
+        sys.stderr.write("".join(f"{p}\n" for p in exc.problems))
+        return 2
     name = "<stdin>" if args.votes == "-" else args.votes
     problems = _Problems(name)
     try:
@@ -371,15 +504,16 @@ def main(argv: list[str] | None = None) -> int:
         problems.add(raw[: err.start].count(b"\n") + 1, "", "expected UTF-8 text")
         sys.stderr.write(problems.render())
         return 2
-    parsed = _parse(text, args.chamber, problems)
-    if not problems.items:
+    parsed = _parse(text, rules, rules_name, problems)
+    if not problems.errors:
         try:
-            rows = _allocate(parsed, args.chamber)
+            rows = _allocate(parsed, rules)
         except (InfeasibleAllocationError, ValueError) as err:
             problems.add(0, "votes", f"cannot allocate: {err}")
-    if problems.items:
+    if problems.errors:
         sys.stderr.write(problems.render())
         return 2
+    sys.stderr.write(problems.render())  # warnings only
     columns = (
         ["party", "votes", "district_seats", "list_seats", "total_seats"]
         if args.chamber == "deputies"

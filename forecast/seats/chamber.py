@@ -1,12 +1,17 @@
-"""Chamber of Deputies: 300 district seats + 200 list (PR) seats, law in force for 2018.
+"""Chamber of Deputies: 300 district seats + 200 list (PR) seats (CPEUM arts. 52-54, LGIPE 15-20).
 
-CPEUM arts. 52-54, LGIPE arts. 15-20.  The rules as implemented, and every choice on a point
-the law leaves open, are in ``docs/seats.md``; section numbers (§) refer to the rules document
+The numbers of the law are a :class:`ChamberRules`, read from a rules file per year
+(``polls/rules/mx/deputies-<year>.toml``, :func:`forecast.seats.law.load_rules`); the defaults
+in code are the 2018 law.  The rules as implemented, and every choice on a point the law leaves
+open, are in ``docs/seats.md``; section numbers (§) refer to the rules document
 ``electoral-rules.md``.
 
 Inputs are per-party vote totals of the list election and per-party district seats with the
 coalition *siglado* already applied (the seat counts for the party named in the coalition
 agreement).  :func:`district_seats_from_votes` turns district candidacy votes into those counts.
+From 2021 INE counts district seats by the winners' party *affiliation* for the
+over-representation limits only: ``cap_district_seats`` gives that second count, and the
+totals still use the credited (siglado) seats.
 
 The main function, :func:`allocate_chamber`, works on arrays of shape ``(draws, parties)``
 (or ``(parties,)`` for one result) in exact integer arithmetic.  :func:`allocate_chamber_scalar`
@@ -17,7 +22,7 @@ code is tested against.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from math import floor
 
@@ -38,6 +43,7 @@ from forecast.seats.apportion import (
 )
 
 __all__ = [
+    "CAP_COUNTS",
     "ChamberAllocation",
     "ChamberRules",
     "allocate_chamber",
@@ -49,9 +55,24 @@ __all__ = [
 ]
 
 
+#: How the over-representation limits count a party's district seats: by the coalition
+#: agreement (``"siglado"``, INE 2018) or by the winner's party affiliation
+#: (``"affiliation"``, INE/CG193/2021 and INE/CG645/2023).
+CAP_COUNTS = ("siglado", "affiliation")
+
+
+def _majorities(size: int) -> tuple[int, int]:
+    """(absolute majority, two-thirds) of a full chamber of ``size`` members."""
+    return size // 2 + 1, -(-2 * size // 3)
+
+
 @dataclass(frozen=True)
 class ChamberRules:
     """Numbers of the Chamber law; defaults are the 2014-2019 constitutional text (2018).
+
+    The defaults are a documented fallback equal to ``polls/rules/mx/deputies-2018.toml``
+    (a test checks that they agree); every year's law is read from its rules file by
+    :func:`forecast.seats.law.load_rules`.
 
     Parameters
     ----------
@@ -73,6 +94,17 @@ class ChamberRules:
     min_district_candidacies : int
         Districts a party must contest to present lists (200).  Informational: the engine takes
         the resulting per-party flag as input (``eligible``).
+    cap_counts : {"siglado", "affiliation"}
+        How the 300-seat and +8-point limits count a party's district seats: as credited by
+        the coalition agreement (2018) or by the winners' party affiliation (2021, 2024; the
+        counts are then given as ``cap_district_seats``).  Informational for the engine, which
+        uses ``cap_district_seats`` whenever it is given; the CLI requires that column under
+        ``"affiliation"``.
+    vve_includes_independents : bool
+        Votes for independent candidates are part of the votación válida emitida, the base of
+        the 3 % threshold (INE practice since 2018).
+    source, year : str, int or None
+        Where the rules were read from, and the election year; not compared.
     """
 
     size: int = 500
@@ -83,6 +115,10 @@ class ChamberRules:
     max_seats: int | None = 300
     circunscripciones: int = 5
     min_district_candidacies: int = 200
+    cap_counts: str = "siglado"
+    vve_includes_independents: bool = True
+    source: str = field(default="built-in defaults (the 2018 law)", compare=False)
+    year: int | None = field(default=2018, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "threshold", to_fraction(self.threshold, "threshold"))
@@ -99,11 +135,23 @@ class ChamberRules:
             raise ValueError("overrepresentation_points must be non-negative")
         if self.circunscripciones < 1 or self.list_seats % self.circunscripciones:
             raise ValueError("list_seats must split evenly over the circunscripciones")
+        if self.cap_counts not in CAP_COUNTS:
+            raise ValueError(f"cap_counts must be one of {', '.join(CAP_COUNTS)}")
 
     @property
     def seats_per_circunscripcion(self) -> int:
         """List seats elected in each circunscripción (40 in 2018)."""
         return self.list_seats // self.circunscripciones
+
+    @property
+    def majority(self) -> int:
+        """Seats for an absolute majority of the full chamber (251 of 500)."""
+        return _majorities(self.size)[0]
+
+    @property
+    def two_thirds(self) -> int:
+        """Seats for two thirds of the full chamber, rounded up (334 of 500): CPEUM 135."""
+        return _majorities(self.size)[1]
 
 
 @dataclass(frozen=True)
@@ -126,6 +174,9 @@ class ChamberAllocation:
         Votación válida emitida (threshold base) and votación nacional emitida (quota base).
     circunscripcion_seats : numpy.ndarray of int64, (..., parties, circunscripciones) or None
         List seats per circunscripción, when per-circunscripción votes were given.
+    cap_district_seats : numpy.ndarray of int64, (..., parties)
+        District seats as counted for the limits: ``cap_district_seats`` when given, else the
+        credited ``district_seats``.
     """
 
     district_seats: NDArray[np.int64]
@@ -137,6 +188,7 @@ class ChamberAllocation:
     vve: NDArray[np.int64]
     vne: NDArray[np.int64]
     circunscripcion_seats: NDArray[np.int64] | None = None
+    cap_district_seats: NDArray[np.int64] | None = None
 
 
 def _seat_limit(
@@ -170,6 +222,7 @@ def allocate_chamber(
     nonregistered_votes: ArrayLike = 0,
     eligible: ArrayLike | None = None,
     circunscripcion_votes: ArrayLike | None = None,
+    cap_district_seats: ArrayLike | None = None,
     rules: ChamberRules | None = None,
 ) -> ChamberAllocation:
     """Allocate the Chamber's list seats and return every party's seats.
@@ -192,6 +245,12 @@ def allocate_chamber(
     circunscripcion_votes : array_like of int, (draws, parties, circunscripciones), optional
         List votes per circunscripción; must add up to ``votes``.  When given, each party's
         list seats are also split among the circunscripciones (LGIPE 18-19).
+    cap_district_seats : array_like of int, same shape as ``district_seats``, optional
+        District seats as the 300-seat and +8-point limits count them, when that count differs
+        from the credited one: from 2021 INE counts each winner for the party the winner is
+        affiliated to (``rules.cap_counts == "affiliation"``).  The limits, and the list seats
+        of a capped party (``limit - cap_district_seats``), use these; the totals use
+        ``district_seats``.  Default: the credited ``district_seats``.
     rules : ChamberRules, optional
         The numbers of the law; default 2018.
 
@@ -215,6 +274,11 @@ def allocate_chamber(
     mr = np.broadcast_to(as_counts(district_seats, "district_seats"), v.shape).copy()
     if np.any(mr.sum(axis=-1) > rules.district_seats):
         raise ValueError(f"district_seats sum to more than {rules.district_seats}")
+    cap_mr = (
+        mr
+        if cap_district_seats is None
+        else np.broadcast_to(as_counts(cap_district_seats, "cap_district_seats"), v.shape).copy()
+    )
     ind = per_draw_counts(independent_votes, n_draws, "independent_votes")
     per_draw_counts(null_votes, n_draws, "null_votes")
     per_draw_counts(nonregistered_votes, n_draws, "nonregistered_votes")
@@ -225,7 +289,7 @@ def allocate_chamber(
     )
 
     # VVE = VTE - null - non-registered: parties plus independents (CPEUM 54 II, §1).
-    vve = v.sum(axis=-1) + ind
+    vve = v.sum(axis=-1) + (ind if rules.vve_includes_independents else 0)
     thr = rules.threshold
     # v/VVE >= num/den  <=>  v*den >= num*VVE; ">=" so exactly 3 % qualifies.
     qualified = elig & (v > 0) & (v * thr.denominator >= thr.numerator * vve[:, None])
@@ -248,15 +312,19 @@ def allocate_chamber(
     # Each round caps every party over its limit at once, then re-runs the whole allocation
     # among the others (§2.5, §7.6).  A cap can only be added, so this ends within `parties`
     # rounds.
+    # The limits count district seats as `cap_mr` (the credited seats, or from 2021 the seats
+    # by the winners' affiliation); the totals below use the credited `mr`.
     for _ in range(v.shape[1] + 1):
-        over = qualified & ~capped & (mr + pr > limit)
+        over = qualified & ~capped & (cap_mr + pr > limit)
         rows = np.flatnonzero(over.any(axis=-1))
         if rows.size == 0:
             break
         capped[rows] |= over[rows]
         # Exception (CPEUM 54 V): district seats are never taken away; a party whose district
         # seats alone reach its limit simply gets no list seats.
-        fixed[rows] = np.where(over[rows], np.maximum(0, limit[rows] - mr[rows]), fixed[rows])
+        fixed[rows] = np.where(
+            over[rows], np.maximum(0, limit[rows] - cap_mr[rows]), fixed[rows]
+        )
         free = qualified[rows] & ~capped[rows]
         seats_left = rules.list_seats - np.where(capped[rows], fixed[rows], 0).sum(axis=-1)
         stuck = rows[(seats_left > 0) & ~free.any(axis=-1)]
@@ -295,6 +363,7 @@ def allocate_chamber(
         vve=vve,
         vne=vne,
         circunscripcion_seats=circ,
+        cap_district_seats=cap_mr,
     )
     if one:
         result = ChamberAllocation(
@@ -440,18 +509,21 @@ def allocate_chamber_scalar(
     independent_votes: int = 0,
     eligible: Sequence[bool] | None = None,
     circunscripcion_votes: Sequence[Sequence[int]] | None = None,
+    cap_district_seats: Sequence[int] | None = None,
     rules: ChamberRules | None = None,
 ) -> dict[str, list]:
     """Reference (one-result, ``Fraction``) version of :func:`allocate_chamber`.
 
     Returns a dict with ``list_seats``, ``total_seats``, ``qualified``, ``capped``,
     ``seat_limit`` (lists over parties), ``vve``, ``vne`` and, when circunscripción votes are
-    given, ``circunscripcion_seats``.
+    given, ``circunscripcion_seats``.  ``cap_district_seats`` (default: ``district_seats``)
+    is the count the limits use; the totals use ``district_seats``.
     """
     rules = ChamberRules() if rules is None else rules
     n = len(votes)
     elig = [True] * n if eligible is None else [bool(x) for x in eligible]
-    vve = sum(votes) + independent_votes
+    counted = list(district_seats) if cap_district_seats is None else list(cap_district_seats)
+    vve = sum(votes) + (independent_votes if rules.vve_includes_independents else 0)
     qualified = [
         elig[p] and votes[p] > 0 and Fraction(votes[p], vve) >= rules.threshold for p in range(n)
     ]
@@ -479,9 +551,9 @@ def allocate_chamber_scalar(
         for p, s in capped.items():
             pr[p] = s
         new = {
-            p: max(0, limit[p] - district_seats[p])
+            p: max(0, limit[p] - counted[p])
             for p in range(n)
-            if free[p] and district_seats[p] + pr[p] > limit[p]
+            if free[p] and counted[p] + pr[p] > limit[p]
         }
         if not new:
             break
@@ -519,7 +591,9 @@ def allocate_chamber_table(
     Parameters
     ----------
     table : pandas.DataFrame
-        Columns ``party``, ``votes``, ``district_seats`` and optionally ``eligible`` (bool).
+        Columns ``party``, ``votes``, ``district_seats`` and optionally ``eligible`` (bool) and
+        ``cap_district_seats`` (the count the limits use; a missing value means the party's
+        ``district_seats``).
     independent_votes, null_votes, nonregistered_votes : int
         As in :func:`allocate_chamber`.
     rules : ChamberRules, optional
@@ -532,6 +606,11 @@ def allocate_chamber_table(
     """
     require_columns(table, ("party", "votes", "district_seats"))
     eligible = table["eligible"].to_numpy(dtype=bool) if "eligible" in table else None
+    cap = None
+    if "cap_district_seats" in table:
+        given = table["cap_district_seats"].astype("float64").to_numpy()
+        credited = table["district_seats"].to_numpy(dtype="float64")
+        cap = np.where(np.isnan(given), credited, given)
     res = allocate_chamber(
         table["votes"].to_numpy(),
         table["district_seats"].to_numpy(),
@@ -539,6 +618,7 @@ def allocate_chamber_table(
         null_votes=null_votes,
         nonregistered_votes=nonregistered_votes,
         eligible=eligible,
+        cap_district_seats=cap,
         rules=rules,
     )
     out = pd.DataFrame(

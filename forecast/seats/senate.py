@@ -1,10 +1,14 @@
-"""Senate: 64 plurality + 32 first-minority + 32 national-list seats, law in force for 2018.
+"""Senate: 64 plurality + 32 first-minority + 32 national-list seats (CPEUM 56, LGIPE 21).
 
-CPEUM art. 56, LGIPE art. 21.  In each of the 32 entities the list (candidacy) with the most
-votes takes both of its formulas' seats and the list that came second takes one seat for its
-first formula (first minority).  The 32 list seats go to the parties with at least 3 % of the
-votación válida emitida, by cociente natural and resto mayor over the votación nacional
-emitida.  There is no 300-style or +8-point cap and no circunscripción split.
+The numbers of the law are a :class:`SenateRules`, read from a rules file per election year
+(``polls/rules/mx/senate-<year>.toml``, :func:`forecast.seats.law.load_rules`); the defaults in
+code are the 2018 law, which the 2024 election applied unchanged.
+
+In each of the 32 entities the list (candidacy) with the most votes takes both of its formulas'
+seats and the list that came second takes one seat for its first formula (first minority).
+The 32 list seats go to the parties with at least 3 % of the votación válida emitida, by
+cociente natural and resto mayor over the votación nacional emitida.  There is no 300-style or
++8-point cap and no circunscripción split.
 
 :func:`allocate_senate` takes per-party plurality and first-minority seats already decided;
 :func:`senate_state_seats` decides them from per-state candidacy votes and the siglado.
@@ -13,7 +17,7 @@ emitida.  There is no 300-style or +8-point cap and no circunscripción split.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 
 import numpy as np
@@ -59,6 +63,13 @@ class SenateRules:
         National list seats (32).
     threshold : Fraction
         Minimum share of the votación válida emitida for list seats (3/100).
+    vve_includes_independents : bool
+        Votes for independent candidates are part of the votación válida emitida.
+    source, year : str, int or None
+        Where the rules were read from, and the election year; not compared.
+
+    The defaults are a documented fallback equal to ``polls/rules/mx/senate-2018.toml`` (a test
+    checks that they agree).
     """
 
     states: int = 32
@@ -66,6 +77,9 @@ class SenateRules:
     first_minority_per_state: int = 1
     list_seats: int = 32
     threshold: Fraction = Fraction(3, 100)
+    vve_includes_independents: bool = True
+    source: str = field(default="built-in defaults (the 2018 law)", compare=False)
+    year: int | None = field(default=2018, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "threshold", to_fraction(self.threshold, "threshold"))
@@ -90,6 +104,16 @@ class SenateRules:
     def size(self) -> int:
         """Seats in the chamber (128)."""
         return self.plurality_seats + self.first_minority_seats + self.list_seats
+
+    @property
+    def majority(self) -> int:
+        """Seats for an absolute majority of the full chamber (65 of 128)."""
+        return self.size // 2 + 1
+
+    @property
+    def two_thirds(self) -> int:
+        """Seats for two thirds of the full chamber, rounded up (86 of 128): CPEUM 135."""
+        return -(-2 * self.size // 3)
 
 
 @dataclass(frozen=True)
@@ -165,7 +189,7 @@ def allocate_senate(
     per_draw_counts(null_votes, n_draws, "null_votes")
     per_draw_counts(nonregistered_votes, n_draws, "nonregistered_votes")
 
-    vve = v.sum(axis=-1) + ind
+    vve = v.sum(axis=-1) + (ind if rules.vve_includes_independents else 0)
     thr = rules.threshold
     qualified = (v > 0) & (v * thr.denominator >= thr.numerator * vve[:, None])
     vne = np.where(qualified, v, 0).sum(axis=-1)
@@ -197,7 +221,7 @@ def allocate_senate_scalar(
 ) -> dict[str, list]:
     """Reference (one-result, ``Fraction``) version of :func:`allocate_senate`."""
     rules = SenateRules() if rules is None else rules
-    vve = sum(votes) + independent_votes
+    vve = sum(votes) + (independent_votes if rules.vve_includes_independents else 0)
     qualified = [x > 0 and Fraction(x, vve) >= rules.threshold for x in votes]
     if not any(qualified) and rules.list_seats > 0:
         raise InfeasibleAllocationError("no party qualifies for list seats")
