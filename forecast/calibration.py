@@ -9,6 +9,7 @@ the fitting is right, ranks are uniform and central intervals cover at their nom
 from __future__ import annotations
 
 import dataclasses
+import logging
 import time
 import warnings
 from pathlib import Path
@@ -22,6 +23,8 @@ from .election import Election
 from .fit import fit_data
 from .model import ModelData, build_model
 from .spec import ModelSpec
+
+log = logging.getLogger(__name__)
 
 #: Quantities whose ranks are recorded, by group.
 GROUPS = ("vote_share_valid", "house_effect", "random_walk_sd")
@@ -96,8 +99,8 @@ def run_calibration(data: ModelData, election: Election, spec: ModelSpec, *,
         rhat.append(result.diagnostics.max_rhat)
         divergences.append(result.diagnostics.divergences)
         if progress:
-            print(f"replication {r + 1}/{replications}: {time.perf_counter() - start:.1f} s, "
-                  f"converged {result.diagnostics.converged}")
+            log.info("replication %d/%d: %.1f s, converged %s", r + 1, replications,
+                     time.perf_counter() - start, result.diagnostics.converged)
     groups = [n.split(":")[0] for n in names]
     return xr.Dataset(
         {

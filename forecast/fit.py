@@ -259,7 +259,8 @@ def fit_data(data: ModelData, election: Election, spec: ModelSpec, *, seed: int 
     diagnostics = diagnose(tree, sampler=spec.sampler, fit_seconds=sampled.fit_seconds,
                            compile_seconds=sampled.compile_seconds)
     post = tree["posterior"].to_dataset()
-    post = canonical_draws(post[[v for v in STORED if v in post]])
+    # Only the draws: the sampler's attributes (creation time, versions) differ run to run.
+    post = canonical_draws(post[[v for v in STORED if v in post]].drop_attrs(deep=False))
     data = replace(data, polls=canonical_table(data.polls))
     return Fit(posterior=xr.DataTree.from_dict({"/posterior": post}), election=election,
                spec=spec, data=data, diagnostics=diagnostics, seed=int(seed),

@@ -27,5 +27,5 @@ def test_sbc_small(synthetic, tmp_path):
     # Pooled over the replications, the 90% intervals cannot miss wholesale.
     assert summary["vote_share_valid"]["coverage_90"] >= 5 / 9
     assert summary["house_effect"]["coverage_90"] >= 0.7
-    assert 0 <= summary["house_effect"]["chi2_pvalue"] <= 1
+    assert summary["house_effect"]["chi2_pvalue"] > 1e-3  # ranks not grossly non-uniform
     assert plot_rank_histograms(result, tmp_path / "ranks.png").is_file()

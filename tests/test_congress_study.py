@@ -1,4 +1,4 @@
-"""Seat projections inside sensitivity studies (forecast.congress.study): the Congress stage of
+"""Seat projections inside sensitivity studies (forecast.study.seats): the Congress stage of
 each scenario's forecast, with the study's simulation-time factors."""
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from forecast.congress import study as congress_study
 from forecast.engine import load_inputs
 from forecast.stages import CongressStage, Options, StageResult
 from forecast.study import FACTORS, LevelError, Setup
+from forecast.study import seats as congress_study
 from forecast.study.runner import scenario_settings
 
 from .test_congress import _fake_fit

@@ -119,7 +119,12 @@ def test_simulation_summary_and_correlation(synthetic):
 
     summary = governors_summary(draws)
     for s, block in summary["states"].items():
-        assert sum(block["p_win"].values()) == pytest.approx(1.0)
+        # P(win) of a candidacy is the share of draws in which its share is the largest.
+        k = list(draws["state"].values).index(s)
+        top = np.nanargmax(np.where(np.isnan(share[:, k]), -1, share[:, k]), axis=-1)
+        for c, p in block["p_win"].items():
+            j = list(draws["candidate"].values).index(c)
+            assert p == np.mean(top == j), (s, c)
         assert block["polls_used"] == (8 if s in POLLED else 0)
     widths = {s: summary["states"][s]["interval_90"]["jhh"] for s in BASELINE}
     assert min(widths[s] for s in UNPOLLED) > max(widths[s] for s in POLLED), widths

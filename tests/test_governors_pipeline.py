@@ -8,10 +8,11 @@ from types import SimpleNamespace
 import pandas as pd
 
 from forecast.governors import load_governor_races
+from forecast.governors.simulate import states_of
 from forecast.report.governors import governor_section, governor_tables
 from forecast.report.page import render_files
 from forecast.stages import StageResult
-from forecast.stages.governors import governors_block, states_of
+from forecast.stages.governors import governors_block
 
 from .test_governors_outputs import MX2018, hand_draws
 

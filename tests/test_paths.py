@@ -96,11 +96,12 @@ def test_a_reused_compiled_model_gives_the_draws_of_a_fresh_compile(synthetic):
     election = load_election(directory)
     polls = read_polls(election.poll_path, election)
     sampling.clear_compiled()
-    fit(polls, election, TINY, as_of=dt.date(2030, 3, 1), seed=3, progress=False)
-    reused = fit(polls, election, TINY, as_of=dt.date(2030, 4, 1), seed=3, progress=False)
+    # Two dates before Darío's withdrawal (2030-03-22): one ballot, one compiled structure.
+    fit(polls, election, TINY, as_of=dt.date(2030, 2, 15), seed=3, progress=False)
+    reused = fit(polls, election, TINY, as_of=dt.date(2030, 3, 15), seed=3, progress=False)
     assert reused.diagnostics.compile_seconds < 1
     sampling.clear_compiled()
-    cold = fit(polls, election, TINY, as_of=dt.date(2030, 4, 1), seed=3, progress=False)
+    cold = fit(polls, election, TINY, as_of=dt.date(2030, 3, 15), seed=3, progress=False)
     assert cold.diagnostics.compile_seconds > 1
     xr.testing.assert_identical(cold.posterior["posterior"].to_dataset(),
                                 reused.posterior["posterior"].to_dataset())

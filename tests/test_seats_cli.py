@@ -13,7 +13,7 @@ import pytest
 from forecast.seats.allocate_cli import main
 
 RESULTS = Path(__file__).parents[1] / "polls" / "mx2018" / "results"
-SHARED = Path("/work/shared/data/mx-results")
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "mx-results"
 
 
 def _official(chamber: str) -> pd.DataFrame:

@@ -40,12 +40,17 @@ def test_three_way_tie_and_winner_under_a_third():
     assert summarize(draws)["p_winner_under_third"] == 1.0
 
 
-def test_orders_probabilities_sum_to_one():
+def test_orders_and_win_probabilities_count_the_draws():
     rng = np.random.default_rng(0)
     valid = rng.dirichlet([5, 4, 3, 1], size=2000)
     s = summarize(outcomes(valid, ["a", "b", "c", "d"]))
-    assert sum(o["p"] for o in s["orders"]) == pytest.approx(1.0)
-    assert sum(c["p_win"] for c in s["candidates"].values()) == pytest.approx(1.0)
+    names = np.array(["a", "b", "c", "d"])
+    orders = [">".join(names[np.argsort(-row, kind="stable")]) for row in valid]
+    for o in s["orders"]:
+        assert o["p"] == orders.count(">".join(o["order"])) / 2000
+    assert [o["p"] for o in s["orders"]] == sorted((o["p"] for o in s["orders"]), reverse=True)
+    for i, key in enumerate(names):
+        assert s["candidates"][key]["p_win"] == np.mean(valid.argmax(axis=1) == i)
     q = s["candidates"]["a"]["share_valid"]
     assert q["q05"] < q["q25"] < q["q50"] < q["q75"] < q["q95"]
 

@@ -23,7 +23,7 @@ from forecast.seats.swing import (
 )
 
 RESULTS = Path(__file__).parents[1] / "polls" / "mx2018" / "results"
-SHARED = Path("/work/shared/data/mx-results")
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "mx-results"
 
 
 def table(edon, shares, votes=None, codes=None, blocs=("a", "b", "c")) -> pd.DataFrame:

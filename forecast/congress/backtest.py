@@ -50,7 +50,8 @@ def score_seats(projection: xr.Dataset, definition: CongressDefinition,
     """Per chamber, coalition and party: actual seats, forecast interval, in_50 / in_90, and
     the probability the forecast gave to the actual majority status of each coalition."""
     out: dict = {}
-    for chamber, (_total, majority, two_thirds) in CHAMBERS.items():
+    for chamber in CHAMBERS:
+        _total, majority, two_thirds = definition.thresholds(chamber)
         actual = official[official["chamber"] == chamber].set_index("party")["seats_total"]
         if actual.empty:
             continue

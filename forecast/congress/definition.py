@@ -67,6 +67,22 @@ class CongressDefinition:
     senate_formulas: pd.DataFrame
     state_abbr: dict[int, str] = field(default_factory=dict)
     seats_results: Path | None = None  # official seats, for backtests only
+    #: The seat law of each chamber (forecast.seats.law; ``[seat_rules]`` of election.toml);
+    #: empty: the built-in defaults (the 2018 law).
+    rules: dict = field(default_factory=dict)
+
+    def chamber_rules(self, chamber: str):
+        """The rules of ``chamber`` (``deputies`` or ``senate``)."""
+        from ..seats import ChamberRules, SenateRules
+
+        if chamber in self.rules:
+            return self.rules[chamber]
+        return ChamberRules() if chamber == "deputies" else SenateRules()
+
+    def thresholds(self, chamber: str) -> tuple[int, int, int]:
+        """(seats, simple majority, two thirds) of a chamber under its rules."""
+        rules = self.chamber_rules(chamber)
+        return rules.size, rules.majority, rules.two_thirds
 
     @property
     def blocs(self) -> list[str]:

@@ -237,9 +237,11 @@ def project_congress(national: xr.Dataset, definition: CongressDefinition, spec:
     share = national["share"].sel(party=[*definition.parties, definition.independent]).values
     votes = np.rint(share * spec.total_valid_votes).astype(np.int64)
     chamber = allocate_chamber(votes[:, :n_parties], district_seats,
-                               independent_votes=votes[:, n_parties])
+                               independent_votes=votes[:, n_parties],
+                               rules=definition.chamber_rules("deputies"))
     senate = allocate_senate(votes[:, :n_parties], plurality, minority,
-                             independent_votes=votes[:, n_parties])
+                             independent_votes=votes[:, n_parties],
+                             rules=definition.chamber_rules("senate"))
 
     draw = np.arange(n)
     parties = definition.parties

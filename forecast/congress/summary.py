@@ -8,11 +8,9 @@ import xarray as xr
 
 from .definition import CongressDefinition
 
-CHAMBERS = {
-    # chamber: (total seats, simple majority, two-thirds)
-    "deputies": (500, 251, 334),
-    "senate": (128, 65, 86),
-}
+#: The chambers, in the order of every table (their sizes and majorities come from the seat law
+#: of the election: CongressDefinition.thresholds).
+CHAMBERS = ("deputies", "senate")
 
 
 def coalition_seats(projection: xr.Dataset, definition: CongressDefinition, chamber: str
@@ -49,7 +47,8 @@ def chambers_summary(projection: xr.Dataset, definition: CongressDefinition,
         coalition, draw by draw.
     """
     out: dict = {}
-    for chamber, (total, majority, two_thirds) in CHAMBERS.items():
+    for chamber in CHAMBERS:
+        total, majority, two_thirds = definition.thresholds(chamber)
         seats = projection[f"{chamber}_seats"]
         coalitions = coalition_seats(projection, definition, chamber)
         block: dict = {"total": total, "majority": majority, "two_thirds": two_thirds,

@@ -450,7 +450,7 @@ def fit_governors_data(data: GovernorData, races: GovernorRaces, spec: GovernorS
     if not diagnostics.converged:
         log.warning("governor model %s", diagnostics.describe())
     post = tree["posterior"].to_dataset()
-    post = canonical_draws(post[[v for v in STORED if v in post]])
+    post = canonical_draws(post[[v for v in STORED if v in post]].drop_attrs(deep=False))
     data = replace(data, polls=canonical_table(data.polls))
     return GovernorFit(posterior=xr.DataTree.from_dict({"/posterior": post}), races=races,
                        spec=spec, data=data, diagnostics=diagnostics, seed=int(seed),

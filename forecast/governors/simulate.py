@@ -235,3 +235,8 @@ def governors_summary(draws: xr.Dataset) -> dict:
             "p_at_least": [float(np.mean(v >= m)) for m in range(len(states) + 1)],
         }
     return out
+
+
+def states_of(block: dict) -> dict:
+    """The per-state entries of a ``governors`` summary block."""
+    return {k: v for k, v in block.items() if isinstance(v, dict) and "p_win" in v}

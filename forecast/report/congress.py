@@ -33,7 +33,8 @@ def congress_section(forecast) -> Section:
     definition = forecast.inputs.stage("congress").definition
     names = congress_names(forecast)
     figures = {}
-    for chamber, (total, majority, two_thirds) in CHAMBERS.items():
+    for chamber in CHAMBERS:
+        total, majority, two_thirds = definition.thresholds(chamber)
         label = "Chamber of Deputies" if chamber == "deputies" else "Senate"
         seats = draws[f"{chamber}_coalition_seats"]
         figures[f"seats_{chamber}"] = (

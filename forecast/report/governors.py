@@ -7,7 +7,7 @@ import html
 import pandas as pd
 
 from ..fit import csv_bytes
-from ..stages.governors import states_of
+from ..governors.simulate import states_of
 from .governor_charts import governor_table_html, plot_governor_counts, plot_governor_map
 from .page import Section
 

@@ -111,6 +111,17 @@ class Stage(Protocol):
     def warnings(self, inputs: Any) -> list[Problem]: ...
 
 
-def used_warnings(problems: list[Problem], used_lines: set[int]) -> list[str]:
-    """The poll-file warnings about the polls a fit used (or about the file as a whole)."""
-    return [str(p) for p in problems if p.line == 0 or p.line in used_lines]
+def used_warnings(problems: list[Problem], used_lines: set[int], election_dir) -> list[str]:
+    """The poll-file warnings about the polls a fit used (or about the file as a whole), with
+    file names relative to the election folder (a forecast's summary names no machine path)."""
+    import os
+    from dataclasses import replace
+
+    def relative(p: Problem) -> Problem:
+        try:
+            path = os.path.relpath(os.path.abspath(p.path), os.path.abspath(election_dir))
+        except ValueError:
+            return p
+        return replace(p, path=path if not path.startswith("..") else p.path)
+
+    return [str(relative(p)) for p in problems if p.line == 0 or p.line in used_lines]

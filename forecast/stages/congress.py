@@ -9,7 +9,7 @@ as options, models/party.toml); its simulation pairs it with the presidential st
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +30,7 @@ from ..fit import Fit, fit_data, fit_key, load_fit, save_fit
 from ..model import known_dates, prepare
 from ..polls import PollTable, read_polls
 from ..problems import Problem
+from ..seats.law import rules_for_election
 from ..seeds import derive_seed
 from ..simulate import quantile_summary
 from ..spec import ModelSpec, find_model_file, load_spec
@@ -73,6 +74,8 @@ def load_congress_inputs(election: Election, *, party_model: str | Path | None =
     if directory is None:
         return None
     definition = load_congress(directory)
+    definition.rules = {chamber: rules_for_election(election, chamber)
+                        for chamber in ("deputies", "senate")}
     party_election = load_election(directory)
     polls = read_polls(party_election.poll_path, party_election)
     party_file = party_model or find_model_file(election.directory, PARTY_MODEL)
@@ -160,6 +163,11 @@ def congress_settings(spec: CongressSpec, changes: dict) -> CongressSpec:
     return spec
 
 
+def _law(rules) -> dict:
+    """The numbers of a seat law (not where they were read from)."""
+    return {f.name: str(getattr(rules, f.name)) for f in fields(rules) if f.name != "source"}
+
+
 class CongressStage:
     """Congress: Chamber of Deputies and Senate (elections with a ``congress/`` folder)."""
 
@@ -199,7 +207,10 @@ class CongressStage:
 
     def _meta(self, inputs: CongressInputs, result: Fit) -> dict:
         used = {int(v) for v in result.polls["line"]} if "line" in result.polls else set()
-        return {"poll_warnings": used_warnings(inputs.polls.warnings, used), "notes": [],
+        return {"poll_warnings": used_warnings(inputs.polls.warnings, used,
+                                               inputs.president.directory
+                                               if inputs.president else inputs.election.directory),
+                "notes": [],
                 "poll_file": f"{SUBDIRECTORY}/{Path(inputs.polls.path).name}",
                 "polls_in_file": len(inputs.polls)}
 
@@ -216,7 +227,8 @@ class CongressStage:
                        for k, r in d.coalitions.items()},
                       d.baseline, d.party_fraction.reset_index(),
                       d.district_coalitions.reset_index(), d.senate_coalitions.reset_index(),
-                      d.siglado, d.senate_formulas, inputs.spec.as_dict())
+                      d.siglado, d.senate_formulas, inputs.spec.as_dict(),
+                      {c: _law(d.chamber_rules(c)) for c in ("deputies", "senate")})
 
     def simulate(self, party: Fit, inputs: CongressInputs, upstream: dict[str, StageResult],
                  seed: int, settings: dict) -> xr.Dataset:

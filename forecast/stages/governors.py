@@ -23,7 +23,11 @@ from ..governors.model import (
 )
 from ..governors.polls import GovernorPolls, read_governor_polls
 from ..governors.races import RACES_FILE, GovernorRaces, load_governor_races
-from ..governors.simulate import governors_summary, national_from_shares, simulate_governors
+from ..governors.simulate import (
+    governors_summary,
+    national_from_shares,
+    simulate_governors,
+)
 from ..problems import Problem
 from ..seeds import derive_seed
 from ..spec import find_model_file
@@ -101,11 +105,6 @@ def governors_block(draws: xr.Dataset, result: GovernorFit, source: str) -> dict
     return block
 
 
-def states_of(block: dict) -> dict:
-    """The per-state entries of a ``governors`` block."""
-    return {k: v for k, v in block.items() if isinstance(v, dict) and "p_win" in v}
-
-
 class GovernorStage:
     """The governor races (elections with a ``governors/races.toml``)."""
 
@@ -146,7 +145,9 @@ class GovernorStage:
 
     def _meta(self, inputs: GovernorInputs, result: GovernorFit) -> dict:
         used = {int(v) for v in result.polls["line"]} if "line" in result.polls else set()
-        return {"poll_warnings": used_warnings(inputs.polls.warnings, used), "notes": [],
+        return {"poll_warnings": used_warnings(inputs.polls.warnings, used,
+                                               inputs.races.directory.parent),
+                "notes": [],
                 "poll_file": f"{SUBDIRECTORY}/{Path(inputs.polls.path).name}",
                 "polls_in_file": len(inputs.polls)}
 
@@ -162,7 +163,7 @@ class GovernorStage:
                                      [(c.key, c.bloc, c.available_from.isoformat(),
                                        c.available_until.isoformat()) for c in r.candidates])
                                     for r in races.races],
-                      races.national_baseline.to_dict(), inputs.spec.as_dict())
+                      races.national_baseline.to_dict())
 
     def simulate(self, result: GovernorFit, inputs: GovernorInputs,
                  upstream: dict[str, StageResult], seed: int, settings: dict) -> xr.Dataset:

@@ -89,7 +89,8 @@ class PresidentStage:
 
     def _meta(self, inputs: PresidentInputs, result: Fit) -> dict:
         used = {int(v) for v in result.polls["line"]} if "line" in result.polls else set()
-        return {"poll_warnings": used_warnings(inputs.polls.warnings, used),
+        return {"poll_warnings": used_warnings(inputs.polls.warnings, used,
+                                               inputs.election.directory),
                 "notes": unpolled_notes(result),
                 "poll_file": Path(inputs.polls.path).name,
                 "polls_in_file": len(inputs.polls)}

@@ -49,4 +49,4 @@ __all__ = ["FACTORS", "SUMMARIES", "UNDECIDED_LEVELS", "Factor", "FitRecord", "L
 
 # Seat-model factors and the seat summary (registered on import; no-ops for elections without a
 # congress/ definition).
-from ..congress import study as _congress_study  # noqa: E402, F401
+from . import seats as _seats  # noqa: E402, F401

@@ -1,6 +1,7 @@
 """Seat projections in sensitivity studies: Congress factors and the seat summary.
 
-Importing this module (``forecast.study`` does) registers:
+Importing this module (``forecast.study`` does; it is
+``forecast.study.seats``) registers:
 
 * factors acting after the presidential fit (no refit): ``ticket_split_sd`` (number >= 0),
   ``swing`` (``uniform`` | ``proportional``), ``seat_noise_scale`` (multiplies the state,
@@ -20,8 +21,8 @@ from dataclasses import replace
 
 import xarray as xr
 
-from ..study.factors import LevelError, Setup, register_factor, register_summary
-from .summary import CHAMBERS
+from ..congress.summary import CHAMBERS
+from .factors import LevelError, Setup, register_factor, register_summary
 
 QUANTILES = (0.05, 0.5, 0.95)
 
