@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import contextlib
+import csv
 import errno
 import fcntl
 import os
@@ -28,7 +29,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from .problems import InputError, OutputError, Problem
+from .problems import InputError, OutputError, Problem, csv_records, data_rows, decode_utf8
 
 #: Cells starting with these are formulas to Excel, LibreOffice and Google Sheets.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -84,13 +85,14 @@ def read_input(path: str | Path, *, missing: str = "file not found",
     return data
 
 
-def name_inside(folder: Path, name: str) -> str | None:
-    """What is wrong with a file name a definition in ``folder`` gives, else None.
+def name_inside(folder: Path, name: str, base: Path | None = None) -> str | None:
+    """What is wrong with a file name a definition gives, else None.
 
-    Names are relative to ``folder`` and must stay inside it as written: an absolute path or
-    ``..`` that leaves the folder is refused (``poll_file = "../../x.csv"`` made ``polls add``
-    rewrite a file elsewhere). A symlink the user placed inside the folder is followed: that is a
-    deliberate set-up, not a name in a definition file.
+    Names are relative to ``base`` (default ``folder``; e.g. ``congress/`` inside the election
+    folder) and must stay inside ``folder`` as written: an absolute path or ``..`` that leaves
+    it is refused (``poll_file = "../../x.csv"`` made ``polls add`` rewrite a file elsewhere).
+    A symlink the user placed inside the folder is followed: that is a deliberate set-up, not a
+    name in a definition file.
     """
     if not name.strip():
         return "empty: expected a file name"
@@ -98,7 +100,8 @@ def name_inside(folder: Path, name: str) -> str | None:
         return "contains a NUL character: expected a file name"
     if os.path.isabs(name) or Path(name).drive:
         return "an absolute path: expected a file name inside the election folder"
-    normal = os.path.normpath(name)
+    prefix = os.path.relpath(base, folder) if base is not None else "."
+    normal = os.path.normpath(os.path.join(prefix, name))
     if normal == ".." or normal.startswith(".." + os.sep) or normal == ".":
         return f"leads outside the folder {folder}: expected a file inside it"
     return None
@@ -320,3 +323,68 @@ def csv_safe(text: str) -> str:
     leading ``'`` (OWASP's CSV-injection advice), so a pollster named ``=HYPERLINK(...)`` shows
     as text instead of running as a formula. Other text is returned unchanged."""
     return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+#: Data tables (baselines, coalition lists, results) are at most this large.
+MAX_TABLE_BYTES = 16 * 1024 * 1024
+_WHOLE = re.compile(r"[0-9]{1,15}")
+
+
+def whole_number(text: str) -> int | None:
+    """A non-negative whole number written with ASCII digits (at most 15: int() of a
+    5,000-digit text raises ValueError, and no count is near 10**15), else None."""
+    s = text.strip()
+    return int(s) if _WHOLE.fullmatch(s) else None
+
+
+def read_csv_rows(path: str | Path, problems: list[Problem], *, required: tuple[str, ...],
+                  missing: str = "file not found", lower: bool = False,
+                  max_bytes: int = MAX_TABLE_BYTES) -> list[tuple[int, dict[str, str]]] | None:
+    """The rows of a UTF-8 CSV table as (line, {column: value}), checked for its columns.
+
+    Every problem goes to ``problems`` as ``FILE:LINE:COLUMN`` (the file unreadable, not UTF-8,
+    binary, not CSV, a required column missing, a column twice, a row of another length); None
+    when the file cannot be used at all. Values are not stripped; header names are (and
+    lower-cased with ``lower``).
+    """
+    path = Path(path)
+    shown = str(path)
+    try:
+        text = decode_utf8(read_input(path, missing=missing, max_bytes=max_bytes), shown)
+    except InputError as exc:
+        problems.extend(exc.problems)
+        return None
+    if "\x00" in text:
+        problems.append(Problem(shown, text[: text.index("\x00")].count("\n") + 1, "",
+                                "binary data (NUL bytes): expected a CSV text file"))
+        return None
+    records = csv_records(text)
+    try:
+        header_line, header = next(records, (1, []))
+    except csv.Error as exc:
+        problems.append(Problem(shown, getattr(exc, "line", 0), "",
+                                f"not a readable CSV file: {exc}"))
+        return None
+    header = [h.strip().lower() if lower else h.strip() for h in header]
+    if not any(header):
+        problems.append(Problem(shown, 1, "", f"empty file: expected a header line with "
+                                f"{', '.join(required)}"))
+        return None
+    before = len(problems)
+    for c in required:
+        if c not in header:
+            problems.append(Problem(shown, header_line, c, "missing required column"))
+    for c in sorted({c for c in header if header.count(c) > 1}):
+        label = c if c.isprintable() and ":" not in c else ""
+        problems.append(Problem(shown, header_line, label,
+                                f"column {ascii(c)[:80]} appears more than once"))
+    if len(problems) > before:
+        return None
+    rows = []
+    try:
+        for line, values in data_rows(records, len(header), shown, problems):
+            rows.append((line, dict(zip(header, values, strict=True))))
+    except InputError as exc:
+        problems.extend(exc.problems)
+        return None
+    return rows
