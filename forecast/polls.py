@@ -228,10 +228,12 @@ def read_polls(path: str | Path, election: Election) -> PollTable:
 
 
 def parse_polls(raw: bytes, shown: str, election: Election, *,
-                keep_cells: bool = False) -> PollTable:
+                keep_cells: bool = False, table: bool = True) -> PollTable:
     """Validate the bytes of a poll file (see :func:`read_polls`); ``shown`` names it in
     messages. ``keep_cells`` also returns each row's values as they should be stored
-    (``PollTable.cells``, for ``polls add``)."""
+    (``PollTable.cells``, for ``polls add``). With ``table=False`` every row is validated but
+    only its ``line`` is kept in the table (with ``duplicate_keys`` and ``format``): what
+    ``polls add`` needs of the file it appends to, in a fraction of the memory."""
     problems: list[Problem] = []
     text, encoding = decode_poll_text(raw, shown, problems)
     if not text.strip():
@@ -299,7 +301,7 @@ def parse_polls(raw: bytes, shown: str, election: Election, *,
         if rec is not None:
             if keep_cells:
                 cells[line] = rec.pop("_cells")
-            out.append(rec)
+            out.append(rec if table else {"line": rec["line"], "_key": rec["_key"]})
     if not out and not any(p.severity == "error" for p in problems):
         problems.append(Problem(shown, 2, "", "no polls: expected at least one data row"))
 
@@ -325,21 +327,23 @@ def parse_polls(raw: bytes, shown: str, election: Election, *,
                 ids[poll_id] = rec["line"]
     if any(p.severity == "error" for p in problems):
         raise InputError(problems)
-
-    table = pd.DataFrame.from_records(out)
-    for c in candidates:
-        if c not in table:
-            table[c] = np.nan
-    for c in ("field_start", "field_end", "published", "known", "midpoint"):
-        table[c] = pd.to_datetime(table[c])
-    table["tolerance"] = table["tolerance"].astype(float)
-    table = table.sort_values(["field_end", "line"]).reset_index(drop=True)
-    table.insert(0, "poll", [f"{r.pollster} {r.field_end:%Y-%m-%d}" for r in table.itertuples()])
-    table["poll"] = _unique(table["poll"].tolist())
     warnings = [p for p in problems if p.severity == "warning"]
-    return PollTable(table, warnings, shown, list(candidates),
-                     PollFormat(encoding, delimiter, newline, tuple(header)),
-                     cells if keep_cells else None, duplicate_keys)
+    fmt = PollFormat(encoding, delimiter, newline, tuple(header))
+    if not table:
+        return PollTable(pd.DataFrame({"line": [r["line"] for r in out]}), warnings, shown,
+                         list(candidates), fmt, None, duplicate_keys)
+    frame = pd.DataFrame.from_records(out)
+    for c in candidates:
+        if c not in frame:
+            frame[c] = np.nan
+    for c in ("field_start", "field_end", "published", "known", "midpoint"):
+        frame[c] = pd.to_datetime(frame[c])
+    frame["tolerance"] = frame["tolerance"].astype(float)
+    frame = frame.sort_values(["field_end", "line"]).reset_index(drop=True)
+    frame.insert(0, "poll", [f"{r.pollster} {r.field_end:%Y-%m-%d}" for r in frame.itertuples()])
+    frame["poll"] = _unique(frame["poll"].tolist())
+    return PollTable(frame, warnings, shown, list(candidates),
+                     fmt, cells if keep_cells else None, duplicate_keys)
 
 
 def _unique(names: list[str]) -> list[str]:
@@ -353,7 +357,9 @@ def _unique(names: list[str]) -> list[str]:
 def _validate_row(row: dict, line: int, shown: str, election: Election, offered_cols: list[str],
                   decimal_comma: bool, problems: list[Problem], keep_cells: bool = False
                   ) -> dict | None:
-    errors_before = sum(p.severity == "error" for p in problems)
+    # Only this row's problems are looked at: counting the whole list per row was quadratic
+    # (a 100,000-row file with a warning per row took minutes).
+    first = len(problems)
 
     def err(col: str, msg: str) -> None:
         problems.append(Problem(shown, line, col, msg))
@@ -420,7 +426,7 @@ def _validate_row(row: dict, line: int, shown: str, election: Election, offered_
         else:
             shares[col] = value
 
-    if sum(p.severity == "error" for p in problems) > errors_before or window is None:
+    if any(p.severity == "error" for p in problems[first:]) or window is None:
         return None
     start, end, published, known, precision = window
     # What makes two rows one poll (checked by the caller): the same house, fieldwork and

@@ -203,7 +203,7 @@ def read_governor_polls(path: str | Path, races: GovernorRaces) -> GovernorPolls
 
 def _validate_row(row: dict, line: int, shown: str, races: GovernorRaces,
                   option_cols: list[str], problems: list[Problem]) -> dict | None:
-    before = sum(p.severity == "error" for p in problems)
+    first = len(problems)  # this row's problems start here (not a count per row: quadratic)
 
     def err(col: str, msg: str) -> None:
         problems.append(Problem(shown, line, col, msg))
@@ -264,7 +264,7 @@ def _validate_row(row: dict, line: int, shown: str, races: GovernorRaces,
                                     "separated by ';'")
         else:
             other = parsed
-    if sum(p.severity == "error" for p in problems) > before or window is None:
+    if any(p.severity == "error" for p in problems[first:]) or window is None:
         return None
     start, end, published, precision = window
     # Two releases are one poll when state, house, dates and published shares are the same
