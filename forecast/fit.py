@@ -135,8 +135,8 @@ def csv_bytes(frame: pd.DataFrame) -> bytes:
     """A table as UTF-8 CSV bytes (``\\n`` line ends, 6 significant digits) for the reports."""
     # Text cells (pollster and candidate names...) made inert for spreadsheets; numbers untouched.
     frame = frame.rename(columns=lambda c: csv_safe(c) if isinstance(c, str) else c)
-    frame = frame.apply(lambda col: col.map(lambda v: csv_safe(v) if isinstance(v, str) else v)
-                        if col.dtype == object else col)
+    frame = frame.apply(lambda col: col if pd.api.types.is_numeric_dtype(col) else
+                        col.map(lambda v: csv_safe(v) if isinstance(v, str) else v))
     buf = io.StringIO()
     frame.to_csv(buf, index=False, lineterminator="\n", float_format="%.6g")
     return buf.getvalue().encode()
