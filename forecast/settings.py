@@ -16,6 +16,9 @@ from .problems import InputError, Problem, decode_utf8, did_you_mean
 
 #: Settings files are a few kilobytes; anything larger than this is not one (read no further).
 MAX_SETTINGS_BYTES = 1024 * 1024
+#: No count a model takes (draws, chains, days, votes) is near this: a 5,000-digit integer in a
+#: settings file is a typo or an attack, not a setting.
+MAX_INT_SETTING = 10**12
 
 _HEADER = re.compile(r"^\[\s*([^\[\]]+?)\s*\]\s*(#.*)?$")
 
@@ -162,12 +165,21 @@ def load_settings[S: Settings](path: str | Path, cls: type[S],
                                         f"{did_you_mean(dotted, known)}"))
                 continue
             kind = kinds[name]
-            want = expected(name, kind, value)
+            try:
+                want = expected(name, kind, value)
+                if want is None and kind == "float":
+                    value = float(value)
+            except (OverflowError, ValueError):
+                # A TOML integer of thousands of digits (0xffff...) is no float.
+                want = "a number of ordinary size"
+            if want is None and kind == "int" and isinstance(value, int) \
+                    and abs(value) > MAX_INT_SETTING:
+                want = f"an integer of at most {MAX_INT_SETTING:,}"
             if want is not None:
                 problems.append(Problem(shown, line, column,
                                         f"{show_value(value)}: expected {want}"))
                 continue
-            values[name] = float(value) if kind == "float" else value
+            values[name] = value
     if problems:
         raise InputError(problems)
     return cls(**values, source=shown)

@@ -24,7 +24,15 @@ import pandas as pd
 
 from ..election import plain_column, show_value
 from ..files import read_input
-from ..polls import DATE_FORMS, MAX_POLL_FILE_BYTES, MAX_POLLS, MODES, _parse_number, parse_period
+from ..polls import (
+    DATE_FORMS,
+    MAX_POLL_FILE_BYTES,
+    MAX_POLLS,
+    MODES,
+    _line_at,
+    _parse_number,
+    parse_period,
+)
 from ..problems import InputError, Problem, csv_records, data_rows, did_you_mean, name_problem
 from .races import OPTION_KEYS, GovernorRaces
 
@@ -125,9 +133,12 @@ def read_governor_polls(path: str | Path, races: GovernorRaces) -> GovernorPolls
         line = raw[: exc.start].count(b"\n") + 1
         raise InputError([Problem(shown, line, "", "not UTF-8 text: save the file as UTF-8")]
                          ) from None
-    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or "\x00" in text:
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         raise InputError([Problem(shown, 1, "", "binary or UTF-16 data: expected a CSV text "
                                   "file (UTF-8)")])
+    if "\x00" in text:
+        raise InputError([Problem(shown, _line_at(text, text.index("\x00")), "",
+                                  "binary data (NUL bytes): expected a CSV text file")])
     if not text.strip():
         raise InputError([Problem(shown, 1, "", "empty file: expected a header line with "
                                   f"columns {', '.join(REQUIRED_COLUMNS)} and candidates")])

@@ -222,6 +222,11 @@ def _parse(text: str, chamber: str, problems: _Problems) -> _Parsed:
             if party == "":
                 problems.add(line_no, "party", "expected a party name")
                 party = None
+            elif not party.replace(" ", "").isprintable():
+                # Names are printed: ESC, CR or U+2028 would reach the terminal as control codes.
+                problems.add(line_no, "party", "expected a party name without control "
+                             f"characters, got {ascii(party)}")
+                party = None
             elif (role or party.casefold()) in first_seen:
                 # "PAN" and "pan" are one party (they were allocated seats twice).
                 problems.add(
