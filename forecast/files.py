@@ -213,6 +213,10 @@ def atomic_write_file(path: str | Path, write: Callable[[str], object]) -> Path:
     path = Path(path)
     target = _target(path)
     shown = str(path)
+    if target != path and not target.parent.is_dir():
+        # A dangling link: do not create folders wherever it points.
+        raise OutputError([Problem(shown, 0, "", f"symlink to {target}, whose folder does not "
+                                   "exist: not written")])
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

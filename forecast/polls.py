@@ -193,7 +193,7 @@ def parse_period(text: str) -> tuple[dt.date, dt.date, str] | None:
     day = _parse_date(s)
     if day is not None:
         return day, day, "day"
-    match = re.fullmatch(r"(\d{4})-(\d{2})", s)
+    match = re.fullmatch(r"([0-9]{4})-([0-9]{2})", s)  # ASCII digits, like days
     if not match or not 1 <= int(match[2]) <= 12 or int(match[1]) < 1:
         return None
     year, month = int(match[1]), int(match[2])

@@ -256,3 +256,14 @@ def test_did_you_mean():
     assert did_you_mean("total_tolerence", keys) == "; did you mean 'total_tolerance'?"
     assert did_you_mean("default_sample_sise", keys) == "; did you mean 'default_sample_size'?"
     assert did_you_mean("colour", keys) == ""
+
+
+def test_a_dangling_symlink_into_a_missing_folder_is_refused(tmp_path):
+    link = tmp_path / "polls.csv"
+    link.symlink_to(tmp_path / "gone" / "polls.csv")
+    with pytest.raises(OutputError) as info:
+        atomic_write_bytes(link, b"x")
+    gone = tmp_path / "gone" / "polls.csv"
+    assert str(info.value.problems[0]) == (f"{link}:0:-: symlink to {gone}, whose folder does "
+                                           "not exist: not written")
+    assert not (tmp_path / "gone").exists()
