@@ -66,6 +66,9 @@ def read_input(path: str | Path, *, missing: str = "file not found",
         info = path.stat()
         if stat.S_ISDIR(info.st_mode):
             raise InputError([Problem(shown, 0, "", "is a folder: expected a file")])
+        if not stat.S_ISREG(info.st_mode):
+            # A FIFO or device would block or never end.
+            raise InputError([Problem(shown, 0, "", "not a regular file: expected a file")])
         if max_bytes is not None and info.st_size > max_bytes:
             raise InputError([Problem(shown, 0, "", f"file is {info.st_size:,} bytes: at most "
                                       f"{max_bytes:,} are read (split the file)")])

@@ -267,3 +267,11 @@ def test_a_dangling_symlink_into_a_missing_folder_is_refused(tmp_path):
     assert str(info.value.problems[0]) == (f"{link}:0:-: symlink to {gone}, whose folder does "
                                            "not exist: not written")
     assert not (tmp_path / "gone").exists()
+
+
+def test_a_fifo_is_refused_without_blocking(tmp_path):
+    fifo = tmp_path / "polls.csv"
+    os.mkfifo(fifo)
+    with pytest.raises(InputError) as info:
+        read_input(fifo)
+    assert str(info.value.problems[0]) == f"{fifo}:0:-: not a regular file: expected a file"
