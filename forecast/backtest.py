@@ -30,8 +30,9 @@ import numpy as np
 import xarray as xr
 
 from .dates import iso_date
-from .election import Election
-from .problems import InputError, Problem, csv_records, data_rows, decode_utf8
+from .election import Election, plain_column, show_value
+from .files import read_input
+from .problems import InputError, Problem, csv_records, data_rows, decode_utf8, did_you_mean
 
 #: Rows of a results file that are not candidates (both are part of the invalid vote).
 RESERVED_ROWS = ("unregistered", "null")
@@ -41,7 +42,11 @@ DEFAULT_ELECTION = "polls/mx2018"
 DEFAULT_SEED = 20180701
 EXIT_INPUT = 2
 EXIT_NOT_CONVERGED = 3
-_WHOLE = re.compile(r"^\d+$")
+# ASCII digits only and at most 15 of them (no electorate is near 10**15): int() of a
+# 5,000-digit text raised ValueError.
+_WHOLE = re.compile(r"^[0-9]{1,15}\Z")
+#: A results file is a few lines; refuse anything larger than this before reading it.
+MAX_RESULTS_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -117,10 +122,8 @@ def read_results(path: str | Path, election: Election) -> Results:
     """
     path = Path(path)
     shown = str(path)
-    if not path.is_file():
-        raise InputError([Problem(shown, 0, "", "results file not found: expected a CSV with "
-                                  "columns candidate,votes")])
-    raw = path.read_bytes()
+    raw = read_input(path, missing="results file not found: expected a CSV with columns "
+                     "candidate,votes", max_bytes=MAX_RESULTS_BYTES)
     text = decode_utf8(raw, shown)
     if "\x00" in text:
         raise InputError([Problem(shown, 1, "", "binary data (NUL bytes): expected a CSV text "
@@ -131,7 +134,8 @@ def read_results(path: str | Path, election: Election) -> Results:
     try:
         rows = list(csv_records(text))
     except csv.Error as exc:
-        raise InputError([Problem(shown, 0, "", f"not a readable CSV file: {exc}")]) from None
+        raise InputError([Problem(shown, getattr(exc, "line", 0), "",
+                                  f"not a readable CSV file: {exc}")]) from None
 
     problems: list[Problem] = []
     header_line, header = rows[0]
@@ -139,13 +143,19 @@ def read_results(path: str | Path, election: Election) -> Results:
     for col in REQUIRED_COLUMNS:
         if col not in header:
             problems.append(Problem(shown, header_line, col, "missing required column"))
+    allowed_columns = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
     for col in header:
-        if col not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS:
-            problems.append(Problem(shown, header_line, col or "-",
-                                    "unknown column: expected candidate, votes (and optionally "
-                                    "note)"))
+        if col not in allowed_columns:
+            # A header name with a line break or colon would break FILE:LINE:COLUMN: it is
+            # quoted in the message instead.
+            label = plain_column(col)
+            problems.append(Problem(shown, header_line, label,
+                                    f"unknown column{'' if label else ' ' + show_value(col)}"
+                                    f"{did_you_mean(col, allowed_columns)}: expected candidate, "
+                                    "votes (and optionally note)"))
     for col in sorted({c for c in header if header.count(c) > 1}):
-        problems.append(Problem(shown, header_line, col, "column appears more than once"))
+        problems.append(Problem(shown, header_line, plain_column(col),
+                                f"column {show_value(col)} appears more than once"))
     if problems:
         raise InputError(problems)
 
@@ -153,15 +163,15 @@ def read_results(path: str | Path, election: Election) -> Results:
     allowed = [*known, *RESERVED_ROWS]
     votes: dict[str, int] = {}
     seen: dict[str, int] = {}
-    for line, values in data_rows(rows, len(header), shown, problems):
+    for line, values in data_rows(rows[1:], len(header), shown, problems):
         row = dict(zip(header, values, strict=True))
         key = row["candidate"].strip().lower()
         count_text = row["votes"].strip()
         if key not in allowed:
             problems.append(Problem(
                 shown, line, "candidate",
-                f"{row['candidate'].strip()!r} is not a candidate of {election.key}: expected "
-                f"one of {', '.join(allowed)}"))
+                f"{show_value(row['candidate'].strip())} is not a candidate of {election.key}"
+                f"{did_you_mean(key, allowed)}: expected one of {', '.join(allowed)}"))
         elif key in seen:
             problems.append(Problem(shown, line, "candidate",
                                     f"{key!r} appears twice (first on line {seen[key]})"))
@@ -169,8 +179,8 @@ def read_results(path: str | Path, election: Election) -> Results:
             seen[key] = line
         if not _WHOLE.match(count_text):
             problems.append(Problem(shown, line, "votes",
-                                    f"{count_text!r}: expected a whole number of votes "
-                                    "(digits only, no separators)"))
+                                    f"{show_value(count_text)}: expected a whole number of "
+                                    "votes (digits only, no separators)"))
             continue
         if key in allowed and key not in votes:
             votes[key] = int(count_text)

@@ -120,6 +120,8 @@ def main(argv: list[str] | None = None) -> int:
             from .poll_file import add_polls
 
             added = add_polls(args.election_dir, args.rows)
+            for warning in added.warnings:
+                print(warning, file=sys.stderr)
             print(f"added {added.rows} poll(s) to {added.poll_file}: {added.polls_before} -> "
                   f"{added.polls_after} polls")
             return 0

@@ -12,16 +12,39 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .problems import InputError, Problem, decode_utf8
+from .files import name_inside, read_input
+from .problems import InputError, Problem, decode_utf8, name_problem, unknown_key
 
 #: Poll-file columns that are not candidates.
 RESERVED_COLUMNS = (
-    "pollster", "field_start", "field_end", "published", "sample_size", "mode", "basis",
-    "partial", "other", "undecided", "source",
+    "pollster", "poll_id", "field_start", "field_end", "published", "sample_size", "mode",
+    "basis", "partial", "tolerance", "other", "undecided", "source",
 )
 #: Columns the validated poll table (``forecast.polls.PollTable``) adds: a candidate with one of
 #: these keys would overwrite them (``line``) or crash the loader (``poll``), so they are refused.
-TABLE_COLUMNS = ("poll", "line", "midpoint", "sample_size_imputed", "decided_share", "n_decided")
+TABLE_COLUMNS = ("poll", "line", "midpoint", "sample_size_imputed", "decided_share", "n_decided",
+                 "known", "window_days", "date_precision")
+#: Settings of a [coalitions.<key>] table and of a [[candidates]] table.
+COALITION_KEYS = ("name", "parties")
+CANDIDATE_KEYS = ("key", "name", "party", "coalition", "available_from", "available_until",
+                  "note")
+#: Top-level numeric settings: (type, lowest, highest). The two ``assumed_*`` settings date a
+#: poll that gives only its publication date (docs/poll-files.md, "Dates"); their defaults are
+#: the medians of the 2018 poll file (63 polls with both dates: publication 3 days after the
+#: end of fieldwork; 95 polls: 4 days of fieldwork).
+NUMBERS: dict[str, tuple[type, float, float]] = {
+    "default_sample_size": (int, 1, 10**7),
+    "default_undecided_share": (float, 0.0, 0.95),
+    "total_tolerance": (float, 0.0, 50.0),
+    "assumed_publication_lag_days": (int, 0, 60),
+    "assumed_fieldwork_days": (int, 1, 60),
+}
+#: Tables read by other parts of the toolkit, kept as read in ``Election.extra``: the seat law
+#: of each chamber (forecast.seats.law.rules_for_election).
+EXTRA_TABLES = ("seat_rules",)
+TOP_KEYS = ("key", "name", "election_day", "campaign_start", "poll_file", "results_file",
+            "candidates", "coalitions", "other_options", *NUMBERS,
+            *EXTRA_TABLES)
 # ``\Z``, not ``$``: ``$`` also matches before a final newline, which let "x\n" pass as a key.
 KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]*\Z")
 
@@ -71,6 +94,8 @@ class Election:
     default_sample_size: int = 800
     default_undecided_share: float = 0.2
     total_tolerance: float = 2.5
+    assumed_publication_lag_days: int = 3
+    assumed_fieldwork_days: int = 4
     results_file: str | None = None
     other_options: tuple[str, ...] = ()
     extra: dict = field(default_factory=dict)
@@ -106,6 +131,26 @@ def _line_of(text: str, pattern: str, occurrence: int = 0) -> int:
     lines = text.split("\n")
     hits = [i + 1 for i, line in enumerate(lines) if re.search(pattern, line)]
     return hits[occurrence] if occurrence < len(hits) else 0
+
+
+def _top_key_line(text: str, key: str) -> int:
+    """Line of a top-level ``key = ...`` or ``[key...]`` header (0 when not found)."""
+    quoted = rf"({re.escape(key)}|\"{re.escape(key)}\"|'{re.escape(key)}')"
+    return (_line_of(text, rf"^\s*{quoted}\s*=")
+            or _line_of(text, rf"^\s*\[\[?\s*{quoted}\s*[\].]"))
+
+
+def _table_key_line(text: str, start: int, key: str) -> int:
+    """Line of ``key = ...`` in the table whose header is on line ``start`` (else ``start``)."""
+    lines = text.split("\n")
+    quoted = rf"({re.escape(key)}|\"{re.escape(key)}\"|'{re.escape(key)}')"
+    for i in range(start, len(lines)):
+        stripped = lines[i].strip()
+        if stripped.startswith("["):
+            break
+        if re.match(rf"^{quoted}\s*=", stripped):
+            return i + 1
+    return start
 
 
 def show_value(value: object, limit: int = 80) -> str:
@@ -163,9 +208,7 @@ def load_election(directory: str | Path) -> Election:
     directory = Path(directory)
     path = directory / "election.toml"
     shown = str(path)
-    if not path.is_file():
-        raise InputError([Problem(shown, 0, "", "no election definition: expected election.toml")])
-    raw = path.read_bytes()
+    raw = read_input(path, missing="no election definition: expected election.toml")
     text = decode_utf8(raw, shown)
     try:
         data = tomllib.loads(text)
@@ -217,6 +260,18 @@ def load_election(directory: str | Path) -> Election:
         if skey in data and not isinstance(data[skey], str):
             problems.append(Problem(shown, top_line(skey), skey,
                                     f"{show_value(data[skey])}: expected a string"))
+        elif skey == "name" and skey in data and (bad := name_problem(name)):
+            problems.append(Problem(shown, top_line(skey), skey, f"{show_value(name)} {bad}"))
+        elif skey in data and skey != "name" and (bad := name_inside(directory, data[skey])):
+            # Names are relative to the folder and must stay in it: "../../x.csv" made
+            # `polls add` rewrite a file outside the election.
+            problems.append(Problem(shown, top_line(skey), skey,
+                                    f"{show_value(data[skey])}: {bad}"))
+    for ukey in data:
+        if ukey not in TOP_KEYS:
+            column = plain_column(ukey)
+            problems.append(Problem(shown, _top_key_line(text, ukey), column,
+                                    unknown_key(ukey, TOP_KEYS)))
 
     coalitions: dict[str, Coalition] = {}
     raw_coalitions = data.get("coalitions", {})
@@ -242,6 +297,15 @@ def load_election(directory: str | Path) -> Election:
                 shown, line, column,
                 f"{named}expected a table with name = \"...\" and parties = [...]"))
             continue
+        if bad := name_problem(table.get("name", "")):
+            problems.append(Problem(shown, line, column and f"{column}.name",
+                                    f"{named}{show_value(table['name'])} {bad}"))
+        for extra in table:
+            if extra not in COALITION_KEYS:
+                where = plain_column(f"{column}.{extra}") if column else ""
+                problems.append(Problem(
+                    shown, _table_key_line(text, line, extra) if where else line, where,
+                    f"{named}{unknown_key(extra, COALITION_KEYS)}"))
         parties = table.get("parties", [])
         if not isinstance(parties, list) or not all(isinstance(p, str) for p in parties):
             problems.append(Problem(shown, line, column and f"{column}.parties",
@@ -291,11 +355,21 @@ def load_election(directory: str | Path) -> Election:
         texts = {"name": ckey, "party": coalition, "note": ""}
         for skey, default in texts.items():
             value = table.get(skey, default)
-            if isinstance(value, str):
-                texts[skey] = value
-            else:
+            if not isinstance(value, str):
                 problems.append(Problem(shown, line, skey, f"candidate {ckey!r}: "
                                         f"{show_value(value)}: expected a string"))
+            elif skey != "note" and (bad := name_problem(value)):
+                # Names reach the terminal and one-line messages; the note is free text.
+                problems.append(Problem(shown, line, skey, f"candidate {ckey!r}: "
+                                        f"{show_value(value)} {bad}"))
+            else:
+                texts[skey] = value
+        for extra in table:
+            if extra not in CANDIDATE_KEYS:
+                column = plain_column(extra)
+                problems.append(Problem(
+                    shown, _table_key_line(text, line, extra) if column else line, column,
+                    f"candidate {ckey!r}: {unknown_key(extra, CANDIDATE_KEYS)}"))
         start = _as_date(table.get("available_from", campaign_start))
         end = _as_date(table.get("available_until", election_day))
         if start is None or end is None:
@@ -316,13 +390,8 @@ def load_election(directory: str | Path) -> Election:
         problems.append(Problem(shown, 0, "candidates",
                                 "fewer than two candidates are available on election_day"))
 
-    numbers = {
-        "default_sample_size": (int, 1, 10**7),
-        "default_undecided_share": (float, 0.0, 0.95),
-        "total_tolerance": (float, 0.0, 50.0),
-    }
     settings: dict[str, float | int] = {}
-    for nkey, (kind, low, high) in numbers.items():
+    for nkey, (kind, low, high) in NUMBERS.items():
         if nkey not in data:
             continue
         value = data[nkey]
@@ -350,13 +419,11 @@ def load_election(directory: str | Path) -> Election:
     if any(p.severity == "error" for p in problems):
         raise InputError(problems)
     assert election_day is not None and campaign_start is not None
-    known = {"key", "name", "election_day", "campaign_start", "poll_file", "results_file",
-             "candidates", "coalitions", "other_options", *numbers}
     return Election(
         key=key, name=name, election_day=election_day, campaign_start=campaign_start,
         candidates=tuple(candidates), coalitions=coalitions, directory=directory,
         poll_file=str(data.get("poll_file", "president.csv")),
         results_file=data.get("results_file"), other_options=tuple(other_options),
-        extra={k: v for k, v in data.items() if k not in known},
+        extra={k: data[k] for k in EXTRA_TABLES if k in data},
         **settings,
     )

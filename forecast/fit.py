@@ -14,9 +14,7 @@ import datetime as dt
 import io
 import json
 import os
-import tempfile
 import warnings
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -26,6 +24,8 @@ import pandas as pd
 import xarray as xr
 
 from .election import Election, load_election
+from .files import atomic_write_bytes as atomic_write_bytes  # re-exported (was defined here)
+from .files import atomic_write_file, csv_safe
 from .model import ModelData, build_model, poll_arrays, prepare, structure_key
 from .polls import PollTable
 from .sampling import SAMPLER_THREADS_ENV, SamplerSettings, sample
@@ -195,6 +195,10 @@ def judge(posterior: xr.DataTree, *, max_rhat: float, min_ess_bulk: float,
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:
     """A table as UTF-8 CSV bytes (``\\n`` line ends, 6 significant digits) for the reports."""
+    # Text cells (pollster and candidate names...) made inert for spreadsheets; numbers untouched.
+    frame = frame.rename(columns=lambda c: csv_safe(c) if isinstance(c, str) else c)
+    frame = frame.apply(lambda col: col if pd.api.types.is_numeric_dtype(col) else
+                        col.map(lambda v: csv_safe(v) if isinstance(v, str) else v))
     buf = io.StringIO()
     frame.to_csv(buf, index=False, lineterminator="\n", float_format="%.6g")
     return buf.getvalue().encode()
@@ -379,28 +383,6 @@ def election_day_shares(result: Fit, polling_error_scale: float = 1.0) -> xr.Dat
 # --------------------------------------------------------------------------------------------
 # Files
 # --------------------------------------------------------------------------------------------
-
-
-def atomic_write_file(path: Path, write: Callable[[str], object]) -> Path:
-    """Have ``write`` fill a temporary file beside ``path``, then rename it: never half-written.
-
-    For writers that need a file name (netCDF); :func:`atomic_write_bytes` for bytes.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
-def atomic_write_bytes(path: Path, payload: bytes) -> None:
-    """Write a file through a temporary file and a rename: never half-written."""
-    atomic_write_file(path, lambda tmp: Path(tmp).write_bytes(payload))
 
 
 def save_fit(result: Fit, path: str | Path, *, attrs: dict[str, str] | None = None) -> Path:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import csv
+import difflib
 import io
-from collections.abc import Iterator
+import unicodedata
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,6 +53,52 @@ class InputError(ValueError):
         )
 
 
+class OutputError(InputError):
+    """Raised when a file cannot be written (permission, read-only file, full disk...).
+
+    Same one-line ``FILE:LINE:COLUMN: message`` problems as :class:`InputError`, whose subclass it
+    is so that every command already turns it into exit code 2 and no traceback.
+    """
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """``"; did you mean 'x'?"`` for the closest of ``choices`` to a mistyped ``word``, else
+    ``""`` (difflib's ratio >= 0.75: typos such as ``available_untill``, not unrelated words)."""
+    if not isinstance(word, str):
+        return ""
+    close = difflib.get_close_matches(word, [c for c in choices if isinstance(c, str)], n=1,
+                                      cutoff=0.75)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def unknown_key(word: str, choices: Iterable[str], what: str = "setting") -> str:
+    """Message for an unknown key: ``unknown setting 'x'; did you mean 'y'?`` or, without a close
+    match, the list of allowed keys."""
+    choices = list(choices)
+    hint = did_you_mean(word, choices)
+    shown = word if isinstance(word, str) and word.isprintable() and len(word) <= 60 else None
+    name = f" {shown!r}" if shown is not None else f" {ascii(word)[:60]}"
+    if hint:
+        return f"unknown {what}{name}{hint}"
+    return f"unknown {what}{name}: expected one of {', '.join(sorted(choices))}"
+
+
+#: Characters refused in names (pollsters, candidates, parties): they reach the terminal and
+#: one-line messages, where ESC starts escape codes and line/paragraph separators split lines.
+#: Ordinary spaces of any width (category Zs) are allowed.
+_BAD_CATEGORIES = {"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"}
+
+
+def name_problem(text: str) -> str | None:
+    """What is wrong with a display name, else None: a control, format or line-separator
+    character (ESC, CR, LF, TAB, U+2028, bidi overrides, zero-width characters...)."""
+    for ch in text:
+        if unicodedata.category(ch) in _BAD_CATEGORIES:
+            return (f"contains the control character U+{ord(ch):04X} "
+                    f"({unicodedata.name(ch, 'unnamed')}): expected plain text on one line")
+    return None
+
+
 def decode_utf8(raw: bytes, shown: str) -> str:
     """Text of a file that must be UTF-8 (a BOM is allowed), or InputError naming the line."""
     try:
@@ -81,15 +129,23 @@ def csv_records(text: str, delimiter: str = ",") -> Iterator[tuple[int, list[str
         raise
 
 
-def data_rows(records: list[tuple[int, list[str]]], width: int, shown: str,
+def data_rows(records: Iterable[tuple[int, list[str]]], width: int, shown: str,
               problems: list[Problem]) -> Iterator[tuple[int, list[str]]]:
-    """The data records (after the header) of :func:`csv_records`: blank ones skipped, one with
-    another number of fields than the header's ``width`` reported in ``problems`` and skipped."""
-    for line, values in records[1:]:
-        if not any(v.strip() for v in values):
-            continue
-        if len(values) != width:
-            problems.append(Problem(shown, line, "", f"{len(values)} fields; expected "
-                                    f"{width} (one per header column)"))
-            continue
-        yield line, values
+    """The data records of :func:`csv_records` after the header (pass the iterator once the
+    header was taken from it, so a large file is never held as a list of rows): blank ones
+    skipped, one with another number of fields than the header's ``width`` reported in
+    ``problems`` and skipped. A CSV error while reading becomes an :class:`InputError` at the line
+    where the reader stopped."""
+    try:
+        for line, values in records:
+            if not any(v.strip() for v in values):
+                continue
+            if len(values) != width:
+                problems.append(Problem(shown, line, "", f"{len(values)} fields; expected "
+                                        f"{width} (one per header column)"))
+                continue
+            yield line, values
+    except csv.Error as exc:
+        raise InputError([Problem(shown, getattr(exc, "line", 0), "",
+                                  f"not a readable CSV file: {exc}")]) from None
+

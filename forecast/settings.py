@@ -10,7 +10,15 @@ from dataclasses import asdict, fields, replace
 from pathlib import Path
 from typing import Any, Self
 
-from .problems import InputError, Problem, decode_utf8
+from .election import plain_column, show_value
+from .files import read_input
+from .problems import InputError, Problem, decode_utf8, did_you_mean
+
+#: Settings files are a few kilobytes; anything larger than this is not one (read no further).
+MAX_SETTINGS_BYTES = 1024 * 1024
+#: No count a model takes (draws, chains, days, votes) is near this: a 5,000-digit integer in a
+#: settings file is a typo or an attack, not a setting.
+MAX_INT_SETTING = 10**12
 
 _HEADER = re.compile(r"^\[\s*([^\[\]]+?)\s*\]\s*(#.*)?$")
 
@@ -54,14 +62,33 @@ def read_toml(path: Path, missing: str = "file not found") -> tuple[dict, str]:
         File missing, not UTF-8 or not valid TOML.
     """
     shown = str(path)
-    if not path.is_file():
-        raise InputError([Problem(shown, 0, "", missing)])
+    raw = read_input(path, missing=missing, max_bytes=MAX_SETTINGS_BYTES)
     # Line endings as Path.read_text gives them, so old Mac files (lone \r) keep loading.
-    text = decode_utf8(path.read_bytes(), shown).replace("\r\n", "\n").replace("\r", "\n")
+    text = decode_utf8(raw, shown).replace("\r\n", "\n").replace("\r", "\n")
+    return parse_toml(text, shown), text
+
+
+def parse_toml(text: str, shown: str) -> dict:
+    """``tomllib.loads(text)``, every failure an InputError naming ``shown`` and the line.
+
+    tomllib raises RecursionError on arrays or inline tables nested a few thousand deep and a
+    plain ValueError on a decimal integer of more than 4300 digits (Python's int-string limit):
+    both escaped as tracebacks.
+    """
     try:
-        return tomllib.loads(text), text
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise InputError([Problem(shown, 0, "", f"not valid TOML: {exc}")]) from None
+        match = re.search(r"line (\d+)", str(exc))
+        line = int(match.group(1)) if match else 0
+        raise InputError([Problem(shown, line, "", f"not valid TOML: {exc}")]) from None
+    except RecursionError:
+        raise InputError([Problem(shown, 0, "", "not valid TOML: arrays or inline tables nested "
+                                  "too deeply")]) from None
+    except ValueError:
+        match = re.search(r"\d[\d_]{4300,}", text)
+        line = text.count("\n", 0, match.start()) + 1 if match else 0
+        raise InputError([Problem(shown, line, "", "not valid TOML: an integer has more than "
+                                  "4300 digits")]) from None
 
 
 def key_line(text: str, section: str, key: str) -> int:
@@ -115,24 +142,44 @@ def load_settings[S: Settings](path: str | Path, cls: type[S],
     kinds = {f.name: str(f.type) for f in fields(cls)}
     problems: list[Problem] = []
     values: dict[str, Any] = {}
+    known = [f"{s}.{k}" for s, k in layout]
+    sections = sorted({s for s, _ in layout})
     for section, table in data.items():
         if not isinstance(table, dict):
-            problems.append(Problem(shown, key_line(text, "", section), section,
-                                    "expected a [section]"))
+            # A setting written before any [section] header, e.g. "draws = 500".
+            label = plain_column(section)
+            problems.append(Problem(shown, key_line(text, "", section) if label else 0, label,
+                                    f"{'' if label else show_value(section) + ': '}expected a "
+                                    f"[section] (one of {', '.join(sections)})"
+                                    f"{did_you_mean(section, [k for _, k in layout])}"))
             continue
         for key, value in table.items():
             name = layout.get((section, key))
-            line = key_line(text, section, key)
+            column = plain_column(f"{section}.{key}")
+            line = key_line(text, section, key) if column else 0
             if name is None:
-                problems.append(Problem(shown, line, f"{section}.{key}", "unknown setting"))
+                # A mistyped key ("draw") or section ("[sampeler]") gets the closest setting.
+                dotted = f"{section}.{key}"
+                named = "" if column else show_value(dotted) + ": "
+                problems.append(Problem(shown, line, column, f"{named}unknown setting"
+                                        f"{did_you_mean(dotted, known)}"))
                 continue
             kind = kinds[name]
-            want = expected(name, kind, value)
+            try:
+                want = expected(name, kind, value)
+                if want is None and kind == "float":
+                    value = float(value)
+            except (OverflowError, ValueError):
+                # A TOML integer of thousands of digits (0xffff...) is no float.
+                want = "a number of ordinary size"
+            if want is None and kind == "int" and isinstance(value, int) \
+                    and abs(value) > MAX_INT_SETTING:
+                want = f"an integer of at most {MAX_INT_SETTING:,}"
             if want is not None:
-                problems.append(Problem(shown, line, f"{section}.{key}",
-                                        f"{value!r}: expected {want}"))
+                problems.append(Problem(shown, line, column,
+                                        f"{show_value(value)}: expected {want}"))
                 continue
-            values[name] = float(value) if kind == "float" else value
+            values[name] = value
     if problems:
         raise InputError(problems)
     return cls(**values, source=shown)

@@ -182,7 +182,7 @@ def write_groups(path: Path, groups: dict[str, xr.Dataset], attrs: dict[str, str
                  draws: tuple[str, ...] = ("posterior",)) -> Path:
     """Write datasets as the groups of one netCDF file (atomically); the float variables of
     the ``draws`` groups are stored on their int16 grid (canonical draws lose nothing)."""
-    from .fit import atomic_write_file
+    from .files import atomic_write_file
 
     groups = {name: _encode_draws(ds) if name in draws else ds for name, ds in groups.items()}
     tree = xr.DataTree.from_dict({f"/{name}": ds for name, ds in groups.items()})

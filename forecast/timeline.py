@@ -78,7 +78,7 @@ def run_timeline(election_dir: str | Path, dates: list[dt.date], *,
     pandas.DataFrame
         Columns :data:`COLUMNS`, sorted by date and candidate.
     """
-    from .fit import atomic_write_bytes
+    from .fit import atomic_write_bytes, csv_bytes
     from .study import Study, save_study
 
     dates = sorted(set(dates))
@@ -97,7 +97,7 @@ def run_timeline(election_dir: str | Path, dates: list[dt.date], *,
     frame = timeline_frame(ds)
     if out_dir is not None:
         out = Path(out_dir)
-        atomic_write_bytes(out / "timeline.csv", frame.to_csv(index=False).encode("utf-8"))
+        atomic_write_bytes(out / "timeline.csv", csv_bytes(frame))
         save_study(ds, out / "timeline.nc")
     return frame
 

@@ -192,12 +192,14 @@ def test_poll_errors_all_at_once(races, tmp_path):
         f"{path}:2:state: 'atlantis' is not a race of races.toml (states: {', '.join(STATES)})",
         f"{path}:3:paf: 40% for 'paf', which is not a candidate in jalisco (candidates: jhh, mc, "
         "tpm, pan, prd, pvem, na)",
-        f"{path}:4:field_start: '2018-06-31' is not a date: expected YYYY-MM-DD",
+        f"{path}:4:field_start: '2018-06-31' is not a date: expected YYYY-MM-DD (or YYYY-MM for a "
+        "month)",
         f"{path}:5:jhh: shares sum to 130: expected at most 100 ± 2.5",
         f"{path}:6:jhh: shares sum to 90: a complete effective row must sum to 100 ± 2.5 (or "
         "mark it main/partial)",
         f"{path}:7:other_candidates: 'Rascon 2': expected name=percent pairs separated by ';'",
-        f"{path}:8:published: no date: expected field_end or published (YYYY-MM-DD); an undated "
+        f"{path}:8:published: no date: expected field_end or published (YYYY-MM-DD (or YYYY-MM for "
+        "a month)); an undated "
         "poll cannot be placed before or after an as-of date",
     ]
 

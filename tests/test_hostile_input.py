@@ -784,7 +784,9 @@ def test_hostile_election_files(text, expected):
 
 
 def test_line_separators_in_strings_do_not_shift_line_numbers():
-    doc = Doc(top={**BASE_TOP, "name": "Elección\u2028\u2029\x85\x0b\x0c\x1c"})
+    # In a note (free text): names refuse control characters and line separators.
+    doc = Doc()
+    doc.candidates[0]["note"] = "Elección\u2028\u2029\x85\x0b\x0c\x1c"
     doc.candidates[2]["available_until"] = "soon"
     text, where = doc.render()
     result = _load(text.encode("utf-8"))
@@ -822,6 +824,6 @@ def test_missing_or_non_file_definition():
         (Path(tmp) / "election.toml").mkdir()
         with pytest.raises(InputError) as info2:
             load_election(tmp)
-    for exc in (info.value, info2.value):
-        assert str(exc.problems[0]).endswith(":0:-: no election definition: expected "
-                                             "election.toml")
+    assert str(info.value.problems[0]).endswith(":0:-: no election definition: expected "
+                                                "election.toml")
+    assert str(info2.value.problems[0]).endswith(":0:-: is a folder: expected a file")

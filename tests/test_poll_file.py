@@ -49,7 +49,8 @@ def test_subset_of_columns_is_filled_blank(mx2018_copy, tmp_path):
 
 @pytest.mark.parametrize(("row", "message"), [
     (NEW.replace("2018-06-26", "26/06/2018"),
-     ":2:field_start: '26/06/2018' is not a date: expected YYYY-MM-DD"),
+     ":2:field_start: '26/06/2018' is not a date: expected YYYY-MM-DD (or YYYY-MM for a "
+     "month)"),
     (NEW.replace(",45,", ",x,"), ":2:amlo: 'x': expected a percentage between 0 and 100"),
     (NEW.replace(",11,x", ",40,x"),
      ":2:amlo: shares sum to 129: expected candidates + other + undecided = 100 ± 2.5, or "

@@ -53,7 +53,8 @@ def test_good_row_loads(tmp_path):
 
 @pytest.mark.parametrize(("row", "message"), [
     (GOOD.replace("2018-06-01", "01/06/2018"),
-     ":2:field_start: '01/06/2018' is not a date: expected YYYY-MM-DD"),
+     ":2:field_start: '01/06/2018' is not a date: expected YYYY-MM-DD (or YYYY-MM for a "
+     "month)"),
     (GOOD.replace("2018-06-01,2018-06-03", "2018-06-04,2018-06-03"),
      ":2:field_end: field_end 2018-06-03 is before field_start 2018-06-04: expected start <= end"),
     (GOOD.replace("2018-06-05", "2018-06-02"),
@@ -99,15 +100,15 @@ def test_unknown_and_missing_columns(tmp_path):
     assert _errors(path) == [
         f"{path}:1:basis: missing required column",
         f"{path}:1:obrador: unknown column: not a candidate of mx2018 (candidates: amlo, anaya, "
-        "meade, zavala, rodriguez) nor one of pollster, field_start, field_end, published, "
-        "sample_size, mode, basis, partial, other, undecided, source",
+        "meade, zavala, rodriguez) nor one of pollster, poll_id, field_start, field_end, "
+        "published, sample_size, mode, basis, partial, tolerance, other, undecided, source",
     ]
 
 
 def test_duplicate_polls_reported(tmp_path):
     path = _polls(tmp_path, GOOD, GOOD)
-    assert _errors(path) == [f"{path}:3:pollster: duplicate poll: same pollster and fieldwork "
-                             "dates as line 2"]
+    assert _errors(path) == [f"{path}:3:pollster: duplicate poll: same pollster, dates and "
+                             "shares as line 2"]
 
 
 def test_partial_rows_and_effective_rows(tmp_path):

@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from ..election import show_value
+from ..files import read_csv_rows, whole_number
 from ..problems import InputError, Problem
 from .definition import CongressDefinition
 from .summary import CHAMBERS, coalition_seats
@@ -22,27 +24,30 @@ def read_official_seats(path: str | Path, definition: CongressDefinition) -> pd.
         Missing columns, unknown chamber or party, or non-integer seats, with file and line.
     """
     shown = str(path)
-    if not Path(path).is_file():
-        raise InputError([Problem(shown, 0, "", "official seat file not found")])
-    frame = pd.read_csv(path, keep_default_na=False, dtype=str)
-    missing = [c for c in ("chamber", "party", "seats_total") if c not in frame.columns]
-    if missing:
-        raise InputError([Problem(shown, 1, "", f"missing column(s): {', '.join(missing)}")])
-    problems = []
-    for i, row in frame.iterrows():
-        line = int(i) + 2
+    problems: list[Problem] = []
+    # Read with the project's CSV reader (pandas raised its own errors on ragged or binary files).
+    rows = read_csv_rows(path, problems, required=("chamber", "party", "seats_total"),
+                         missing="official seat file not found")
+    if rows is None:
+        raise InputError(problems)
+    for line, row in rows:
         if row["chamber"] not in CHAMBERS:
             problems.append(Problem(shown, line, "chamber",
-                                    f"{row['chamber']!r}: expected one of {list(CHAMBERS)}"))
+                                    f"{show_value(row['chamber'])}: expected one of "
+                                    f"{list(CHAMBERS)}"))
         if row["party"] not in definition.parties:
             problems.append(Problem(shown, line, "party",
-                                    f"{row['party']!r}: expected one of {definition.parties}"))
-        if not row["seats_total"].isdigit():
+                                    f"{show_value(row['party'])}: expected one of "
+                                    f"{definition.parties}"))
+        if whole_number(row["seats_total"]) is None:
             problems.append(Problem(shown, line, "seats_total",
-                                    f"{row['seats_total']!r}: expected a whole number of seats"))
+                                    f"{show_value(row['seats_total'])}: expected a whole number "
+                                    "of seats"))
     if problems:
         raise InputError(problems)
-    return frame.assign(seats_total=frame["seats_total"].astype(int))
+    columns = list(rows[0][1]) if rows else ["chamber", "party", "seats_total"]
+    frame = pd.DataFrame([row for _, row in rows], columns=columns, dtype=object)
+    return frame.assign(seats_total=frame["seats_total"].map(whole_number).astype(int))
 
 
 def score_seats(projection: xr.Dataset, definition: CongressDefinition,

@@ -12,12 +12,19 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..problems import InputError, Problem
+from ..election import plain_column, show_value
+from ..files import name_inside, read_csv_rows, whole_number
+from ..problems import InputError, Problem, name_problem, unknown_key
 from ..seats.swing import district_shares
 from ..settings import Settings, load_settings, read_toml
 
 OTHER = "other"
-KEY = re.compile(r"^[a-z][a-z0-9_]*$")
+KEY = re.compile(r"^[a-z][a-z0-9_]*\Z")
+#: Files congress.toml names, relative to its folder (inside the election folder above it).
+FILE_KEYS = ("baseline_file", "district_coalitions_file", "senate_coalitions_file",
+             "siglado_file", "senate_formulas_file")
+TOP_KEYS = ("parties", "independent", "coalitions", *FILE_KEYS, "seats_results_file")
+COALITION_KEYS = ("name", "parties", "candidate", "baseline")
 
 
 @dataclass(frozen=True)
@@ -149,29 +156,54 @@ def load_congress_spec(path: str | Path) -> CongressSpec:
 
 
 def _read_csv(path: Path, required: list[str], problems: list[Problem]) -> pd.DataFrame | None:
-    shown = str(path)
-    if not path.is_file():
-        problems.append(Problem(shown, 0, "", "file not found"))
+    """A table of text values (line numbers in ``.attrs["lines"]``), or None after problems."""
+    rows = read_csv_rows(path, problems, required=tuple(required))
+    if rows is None:
         return None
-    frame = pd.read_csv(path, keep_default_na=False, dtype=str)
-    missing = [c for c in required if c not in frame.columns]
-    if missing:
-        problems.append(Problem(shown, 1, "", f"missing column(s): {', '.join(missing)}"))
-        return None
+    frame = pd.DataFrame([{k: v.strip() for k, v in values.items()} for _, values in rows],
+                         columns=list(rows[0][1]) if rows else list(required), dtype=object)
+    frame.attrs["lines"] = [line for line, _ in rows]
     return frame
 
 
 def _int_column(frame: pd.DataFrame, col: str, shown: str, problems: list[Problem],
                 allowed: set[int] | None = None) -> None:
-    for i, raw in enumerate(frame[col]):
-        try:
-            value = int(raw)
-        except ValueError:
-            problems.append(Problem(shown, i + 2, col, f"{raw!r}: expected an integer"))
+    lines = frame.attrs.get("lines") or list(range(2, len(frame) + 2))
+    for line, raw in zip(lines, frame[col], strict=True):
+        value = whole_number(raw)
+        if value is None:
+            problems.append(Problem(shown, line, col, f"{show_value(raw)}: expected a whole "
+                                    "number"))
             continue
         if allowed is not None and value not in allowed:
-            problems.append(Problem(shown, i + 2, col,
+            problems.append(Problem(shown, line, col,
                                     f"{value}: expected one of {sorted(allowed)}"))
+
+
+def _number_column(frame: pd.DataFrame, col: str, shown: str, problems: list[Problem]) -> None:
+    """Vote counts: a number >= 0 (blank is 0), each bad cell with its line."""
+    lines = frame.attrs.get("lines") or list(range(2, len(frame) + 2))
+    for line, raw in zip(lines, frame[col], strict=True):
+        if raw == "":
+            continue
+        try:
+            value = float(raw) if re.fullmatch(r"[0-9]+(\.[0-9]*)?", raw) else math.nan
+        except (ValueError, OverflowError):
+            value = math.nan
+        if not math.isfinite(value):
+            problems.append(Problem(shown, line, col, f"{show_value(raw)}: expected a number of "
+                                    "votes >= 0 (blank for 0)"))
+
+
+def _unique_column(frame: pd.DataFrame, col: str, shown: str, problems: list[Problem]) -> None:
+    lines = frame.attrs.get("lines") or list(range(2, len(frame) + 2))
+    first: dict[str, int] = {}
+    for line, raw in zip(lines, frame[col], strict=True):
+        if raw in first:
+            problems.append(Problem(shown, line, col, f"{show_value(raw)} appears twice "
+                                    f"(first on line {first[raw]})"))
+        else:
+            first[raw] = line
 
 
 def load_congress(directory: str | Path) -> CongressDefinition:
@@ -186,6 +218,11 @@ def load_congress(directory: str | Path) -> CongressDefinition:
     shown = str(path)
     data, text = read_toml(path)
     problems: list[Problem] = []
+    for key in data:
+        if key not in TOP_KEYS:
+            column = plain_column(key)
+            problems.append(Problem(shown, _key_line(text, key) if column else 0, column,
+                                    unknown_key(key, TOP_KEYS)))
     parties = data.get("parties")
     if not (isinstance(parties, list) and parties and all(
             isinstance(p, str) and KEY.match(p) for p in parties)):
@@ -196,6 +233,10 @@ def load_congress(directory: str | Path) -> CongressDefinition:
         problems.append(Problem(shown, _key_line(text, "parties"), "parties",
                                 "a party is listed twice"))
     independent = data.get("independent", "independent")
+    if not (isinstance(independent, str) and KEY.match(independent)):
+        problems.append(Problem(shown, _key_line(text, "independent"), "independent",
+                                f"{show_value(independent)}: expected a lowercase key"))
+        independent = "independent"
     coalitions: dict[str, CoalitionRule] = {}
     seen: dict[str, str] = {}
     raw_coalitions = data.get("coalitions", {})
@@ -204,17 +245,27 @@ def load_congress(directory: str | Path) -> CongressDefinition:
         problems.append(Problem(shown, _key_line(text, "coalitions"), "coalitions",
                                 "expected [coalitions.KEY] tables"))
     for key, table in raw_coalitions.items():
-        line = _key_line(text, f"coalitions.{key}")
-        where = f"coalitions.{key}"
+        where = plain_column(f"coalitions.{key}")
+        line = _key_line(text, f"coalitions.{key}") if where else 0
         if not KEY.match(str(key)) or key == OTHER:
-            problems.append(Problem(shown, line, where, f"{key!r}: expected a lowercase key "
-                                    f"other than {OTHER!r}"))
+            problems.append(Problem(shown, line, where, f"{show_value(key)}: expected a "
+                                    f"lowercase key other than {OTHER!r}"))
             continue
         if not isinstance(table, dict):
             problems.append(Problem(shown, line, where, "expected a table"))
             continue
+        for extra in table:
+            if extra not in COALITION_KEYS:
+                column = plain_column(f"{where}.{extra}")
+                problems.append(Problem(shown, line, column, f"{'' if column else where + ': '}"
+                                        f"{unknown_key(extra, COALITION_KEYS)}"))
+        name = table.get("name", key)
+        if not isinstance(name, str) or name_problem(name):
+            problems.append(Problem(shown, line, f"{where}.name", f"{show_value(name)}: "
+                                    f"expected the coalition's name on one line"))
         members = table.get("parties")
-        if not (isinstance(members, list) and members):
+        if not (isinstance(members, list) and members
+                and all(isinstance(p, str) for p in members)):
             problems.append(Problem(shown, line, f"{where}.parties",
                                     "expected a non-empty list of parties"))
             continue
@@ -239,21 +290,30 @@ def load_congress(directory: str | Path) -> CongressDefinition:
             problems.append(Problem(shown, line, f"{where}.baseline",
                                     "expected {column = weight, ...} with weights in (0, 1]"))
             continue
-        coalitions[key] = CoalitionRule(key, str(table.get("name", key)), tuple(members),
-                                        candidate, {k: float(v) for k, v in baseline.items()})
+        coalitions[key] = CoalitionRule(key, name if isinstance(name, str) else key,
+                                        tuple(members), candidate,
+                                        {k: float(v) for k, v in baseline.items()})
     files = {}
-    for key in ("baseline_file", "district_coalitions_file", "senate_coalitions_file",
-                "siglado_file", "senate_formulas_file"):
+    # Names relative to this file's folder, and inside the election folder above it.
+    election_folder = directory.parent
+    for key in FILE_KEYS:
         value = data.get(key)
         if not isinstance(value, str):
             problems.append(Problem(shown, _key_line(text, key) or 0, key,
                                     "expected a file name (relative to this file)"))
+        elif bad := name_inside(election_folder, value, directory):
+            problems.append(Problem(shown, _key_line(text, key), key,
+                                    f"{show_value(value)}: {bad}"))
         else:
             files[key] = directory / value
     seats_results = data.get("seats_results_file")
     if seats_results is not None and not isinstance(seats_results, str):
         problems.append(Problem(shown, _key_line(text, "seats_results_file"),
                                 "seats_results_file", "expected a file name"))
+    elif seats_results is not None and (bad := name_inside(election_folder, seats_results,
+                                                           directory)):
+        problems.append(Problem(shown, _key_line(text, "seats_results_file"),
+                                "seats_results_file", f"{show_value(seats_results)}: {bad}"))
     if problems:
         raise InputError(problems)
 
@@ -274,30 +334,58 @@ def load_congress(directory: str | Path) -> CongressDefinition:
                               (scov, files["senate_coalitions_file"], keys)):
         for col in cols:
             _int_column(frame, col, str(path), problems, {0, 1})
+    _int_column(dcov, "district_code", str(files["district_coalitions_file"]), problems)
+    _int_column(dcov, "edon", str(files["district_coalitions_file"]), problems)
+    _unique_column(dcov, "district_code", str(files["district_coalitions_file"]), problems)
+    _int_column(scov, "edon", str(files["senate_coalitions_file"]), problems)
+    _unique_column(scov, "edon", str(files["senate_coalitions_file"]), problems)
+    _int_column(sig, "district_code", str(files["siglado_file"]), problems)
+    _int_column(sform, "edon", str(files["senate_formulas_file"]), problems)
     for frame, path in ((sig, files["siglado_file"]), (sform, files["senate_formulas_file"])):
-        for i, row in frame.iterrows():
-            line = int(i) + 2
+        for line, (_, row) in zip(frame.attrs["lines"], frame.iterrows(), strict=True):
             if row["coalition"] not in coalitions:
                 problems.append(Problem(str(path), line, "coalition",
-                                        f"{row['coalition']!r}: expected one of {keys}"))
+                                        f"{show_value(row['coalition'])}: expected one of "
+                                        f"{keys}"))
             elif row["party"] not in coalitions[row["coalition"]].parties:
                 problems.append(Problem(str(path), line, "party",
-                                        f"{row['party']!r} is not a party of coalition "
-                                        f"{row['coalition']!r}"))
+                                        f"{show_value(row['party'])} is not a party of "
+                                        f"coalition {row['coalition']!r}"))
     _int_column(sform, "formula", str(files["senate_formulas_file"]), problems, {1, 2})
     base_cols = {c for rule in coalitions.values() for c in rule.baseline} | set(parties)
     missing = sorted(base_cols - set(base_raw.columns))
+    base_shown = str(files["baseline_file"])
     if missing:
-        problems.append(Problem(str(files["baseline_file"]), 1, "",
+        problems.append(Problem(base_shown, 1, "",
                                 f"missing column(s): {', '.join(missing)}"))
+    else:
+        # Every cell the projection reads, with its line: a bad number was a raw ValueError.
+        for col in sorted(base_cols | {"valid_votes"}):
+            _number_column(base_raw, col, base_shown, problems)
+        _int_column(base_raw, "district_code", base_shown, problems)
+        _int_column(base_raw, "edon", base_shown, problems)
+        _unique_column(base_raw, "district_code", base_shown, problems)
     if problems:
+        raise InputError(problems)
+    absent = sorted(set(base_raw["district_code"].astype(int))
+                    - set(dcov["district_code"].astype(int)))
+    if absent:
+        problems.append(Problem(str(files["district_coalitions_file"]), 0, "district_code",
+                                f"no row for district(s) {', '.join(map(str, absent[:10]))}"
+                                f"{' ...' if len(absent) > 10 else ''} of {base_shown}: "
+                                "expected one row per baseline district"))
         raise InputError(problems)
 
     numeric = base_raw.copy()
     for col in [*base_cols, "valid_votes", "edon", "district_code"]:
         numeric[col] = pd.to_numeric(numeric[col].replace("", "0"))
-    baseline = district_shares(numeric, {k: r.baseline for k, r in coalitions.items()},
-                               other=OTHER)
+    try:
+        baseline = district_shares(numeric, {k: r.baseline for k, r in coalitions.items()},
+                                   other=OTHER)
+    except (ValueError, KeyError) as exc:
+        # Valid votes of 0, or coalition columns adding up to more than the valid vote.
+        raise InputError([Problem(base_shown, 0, "", f"cannot use the baseline returns: "
+                                  f"{' '.join(str(exc).split())[:200]}")]) from None
     fraction = pd.DataFrame(index=baseline.index)
     for rule in coalitions.values():
         votes = numeric.set_index("district_code")[list(rule.parties)].astype(float)

@@ -7,17 +7,15 @@ rows. The forecast never reads it.
 
 from __future__ import annotations
 
-import csv
-import io
 import math
-import re
 from pathlib import Path
 
 import numpy as np
 import xarray as xr
 
 from ..election import show_value
-from ..problems import InputError, Problem, decode_utf8
+from ..files import read_csv_rows, whole_number
+from ..problems import InputError, Problem
 from .races import GovernorRaces
 
 REQUIRED_COLUMNS = ("state", "candidate", "votes")
@@ -37,26 +35,15 @@ def load_governor_results(path: str | Path, races: GovernorRaces) -> dict[str, d
     """
     path = Path(path)
     shown = str(path)
-    if not path.is_file():
-        raise InputError([Problem(shown, 0, "", "results file not found")])
-    text = decode_utf8(path.read_bytes(), shown)
-    rows = list(csv.reader(io.StringIO(text, newline="")))
-    if not rows:
-        raise InputError([Problem(shown, 1, "", "empty file")])
-    header = [h.strip().lower() for h in rows[0]]
-    problems = [Problem(shown, 1, c, "missing required column") for c in REQUIRED_COLUMNS
-                if c not in header]
-    if problems:
+    problems: list[Problem] = []
+    # The project's CSV reader: unreadable, binary or malformed files give FILE:LINE messages.
+    rows = read_csv_rows(path, problems, required=REQUIRED_COLUMNS, lower=True,
+                         missing="results file not found")
+    if rows is None:
         raise InputError(problems)
     out: dict[str, dict[str, int]] = {}
-    for line, values in enumerate(rows[1:], start=2):
-        if not any(v.strip() for v in values):
-            continue
-        if len(values) != len(header):
-            problems.append(Problem(shown, line, "", f"{len(values)} fields; expected "
-                                    f"{len(header)}"))
-            continue
-        rec = dict(zip(header, (v.strip() for v in values), strict=True))
+    for line, values in rows:
+        rec = {k: v.strip() for k, v in values.items()}
         state, cand = rec["state"], rec["candidate"]
         if state not in races.states:
             problems.append(Problem(shown, line, "state", f"{show_value(state)} is not a race "
@@ -67,13 +54,13 @@ def load_governor_results(path: str | Path, races: GovernorRaces) -> dict[str, d
             problems.append(Problem(shown, line, "candidate", f"{show_value(cand)} is not a "
                                     f"candidate in {state} ({', '.join(race.keys)})"))
             continue
-        if not re.fullmatch(r"\d+", rec["votes"]):
+        if whole_number(rec["votes"]) is None:
             problems.append(Problem(shown, line, "votes", f"{show_value(rec['votes'])}: "
                                     "expected a whole number of votes"))
             continue
         if cand in out.setdefault(state, {}):
-            problems.append(Problem(shown, line, "candidate", f"{cand!r} listed twice for "
-                                    f"{state}"))
+            problems.append(Problem(shown, line, "candidate", f"{show_value(cand)} listed twice "
+                                    f"for {state}"))
             continue
         out[state][cand] = int(rec["votes"])
     for state in races.states:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,8 +23,17 @@ import numpy as np
 import pandas as pd
 
 from ..election import plain_column, show_value
-from ..polls import MODES, _parse_date, _parse_number
-from ..problems import InputError, Problem, csv_records, data_rows
+from ..files import read_input
+from ..polls import (
+    DATE_FORMS,
+    MAX_POLL_FILE_BYTES,
+    MAX_POLLS,
+    MODES,
+    _line_at,
+    _parse_number,
+    parse_period,
+)
+from ..problems import InputError, Problem, csv_records, data_rows, did_you_mean, name_problem
 from .races import OPTION_KEYS, GovernorRaces
 
 REQUIRED_COLUMNS = ("state", "pollster", "field_start", "field_end", "published", "sample_size",
@@ -116,27 +126,29 @@ def read_governor_polls(path: str | Path, races: GovernorRaces) -> GovernorPolls
     """
     path = Path(path)
     shown = str(path)
-    if not path.is_file():
-        raise InputError([Problem(shown, 0, "", "state-poll file not found")])
-    raw = path.read_bytes()
+    raw = read_input(path, missing="state-poll file not found", max_bytes=MAX_POLL_FILE_BYTES)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise InputError([Problem(shown, line, "", "not UTF-8 text: save the file as UTF-8")]
                          ) from None
-    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or "\x00" in text:
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         raise InputError([Problem(shown, 1, "", "binary or UTF-16 data: expected a CSV text "
                                   "file (UTF-8)")])
+    if "\x00" in text:
+        raise InputError([Problem(shown, _line_at(text, text.index("\x00")), "",
+                                  "binary data (NUL bytes): expected a CSV text file")])
     if not text.strip():
         raise InputError([Problem(shown, 1, "", "empty file: expected a header line with "
                                   f"columns {', '.join(REQUIRED_COLUMNS)} and candidates")])
+    rows = csv_records(text)
     try:
-        rows = list(csv_records(text))
+        _, header = next(rows)
     except csv.Error as exc:
         raise InputError([Problem(shown, exc.line, "", f"not a readable CSV file: {exc}")]
                          ) from None
-    header = [h.strip().lower() for h in rows[0][1]]
+    header = [h.strip().lower() for h in header]
     problems: list[Problem] = []
     for col in REQUIRED_COLUMNS:
         if col not in header:
@@ -148,7 +160,8 @@ def read_governor_polls(path: str | Path, races: GovernorRaces) -> GovernorPolls
             problems.append(Problem(shown, 1, "", "empty column name in header"))
         elif col not in known:
             problems.append(Problem(shown, 1, label, f"unknown column"
-                                    f"{'' if label else ' ' + show_value(col)}: expected "
+                                    f"{'' if label else ' ' + show_value(col)}"
+                                    f"{did_you_mean(col, sorted(known))}: expected "
                                     f"candidate keys ({', '.join(races.options)}) or "
                                     f"{', '.join(REQUIRED_COLUMNS + OPTIONAL_COLUMNS)}"))
     for col in sorted({c for c in header if c and header.count(c) > 1}):
@@ -161,24 +174,27 @@ def read_governor_polls(path: str | Path, races: GovernorRaces) -> GovernorPolls
         raise InputError(problems)
 
     records = []
-    for line, values in data_rows(rows, len(header), shown, problems):
+    for count, (line, values) in enumerate(data_rows(rows, len(header), shown, problems), 1):
+        if count > MAX_POLLS:
+            raise InputError([Problem(shown, line, "", f"more than {MAX_POLLS:,} polls: a poll "
+                                      "file holds at most that many (docs/poll-files.md)")])
         rec = _validate_row(dict(zip(header, values, strict=True)), line, shown, races,
                             option_cols, problems)
         if rec is not None:
             records.append(rec)
     seen: dict[tuple, int] = {}
     for rec in records:
-        key = (rec["state"], rec["pollster"].casefold(), rec["field_start"], rec["field_end"],
-               rec["published"])
+        key = rec.pop("_key")
         if key in seen:
             problems.append(Problem(shown, rec["line"], "pollster", "duplicate poll: same state, "
-                                    f"pollster and dates as line {seen[key]}"))
+                                    f"pollster, dates and shares as line {seen[key]}"))
         else:
             seen[key] = rec["line"]
     if any(p.severity == "error" for p in problems):
         raise InputError(problems)
     columns = ["line", "state", "pollster", "field_start", "field_end", "published", "known",
-               "reference", "sample_size", "sample_size_imputed", "mode", "basis", "reported",
+               "reference", "date_precision", "window_days", "sample_size",
+               "sample_size_imputed", "mode", "basis", "reported",
                *races.options, "unlisted", "undecided", "rest", "n_decided"]
     table = pd.DataFrame.from_records(records, columns=columns)
     for c in ("field_start", "field_end", "published", "known", "reference"):
@@ -198,7 +214,7 @@ def read_governor_polls(path: str | Path, races: GovernorRaces) -> GovernorPolls
 
 def _validate_row(row: dict, line: int, shown: str, races: GovernorRaces,
                   option_cols: list[str], problems: list[Problem]) -> dict | None:
-    before = sum(p.severity == "error" for p in problems)
+    first = len(problems)  # this row's problems start here (not a count per row: quadratic)
 
     def err(col: str, msg: str) -> None:
         problems.append(Problem(shown, line, col, msg))
@@ -215,28 +231,9 @@ def _validate_row(row: dict, line: int, shown: str, races: GovernorRaces,
     pollster = row["pollster"].strip()
     if not pollster:
         err("pollster", "empty: expected the pollster's name")
-    dates: dict[str, dt.date | None] = {}
-    for col in ("field_start", "field_end", "published"):
-        value = row[col].strip()
-        dates[col] = None
-        if value:
-            dates[col] = _parse_date(value)
-            if dates[col] is None:
-                err(col, f"{value!r} is not a date: expected YYYY-MM-DD")
-            elif not races.campaign_start <= dates[col] <= races.election_day:
-                err(col, f"{dates[col]} is outside the campaign window {races.campaign_start} "
-                         f".. {races.election_day}")
-    start, end, published = dates["field_start"], dates["field_end"], dates["published"]
-    if not row["field_end"].strip() and not row["published"].strip():
-        err("published", "no date: expected field_end or published (YYYY-MM-DD); an undated "
-                         "poll cannot be placed before or after an as-of date")
-    if start and not row["field_end"].strip():
-        err("field_end", "empty while field_start is given: expected a date YYYY-MM-DD")
-    if start and end and start > end:
-        err("field_end", f"field_end {end} is before field_start {start}")
-    if end and published and end > published:
-        err("published", f"published {published} is before field_end {end}")
-
+    elif (bad := name_problem(pollster)) is not None:
+        err("pollster", f"{show_value(pollster)} {bad}")
+    window = _dates(row, races, err)
     basis = row["basis"].strip().lower()
     if basis and basis not in BASES:
         err("basis", f"{row['basis']!r}: expected 'raw' (undecided in the base), 'effective' "
@@ -278,8 +275,13 @@ def _validate_row(row: dict, line: int, shown: str, races: GovernorRaces,
                                     "separated by ';'")
         else:
             other = parsed
-    if sum(p.severity == "error" for p in problems) > before:
+    if any(p.severity == "error" for p in problems[first:]) or window is None:
         return None
+    start, end, published, precision = window
+    # Two releases are one poll when state, house, dates and published shares are the same
+    # (same-day releases by one house with other figures are different polls).
+    duplicate_key = (state, pollster.casefold(), start, end, published,
+                     tuple(sorted(shares.items())), other)
 
     if not size_text:
         imputed = True
@@ -336,6 +338,9 @@ def _validate_row(row: dict, line: int, shown: str, races: GovernorRaces,
     rec = {
         "line": line, "state": state, "pollster": pollster, "field_start": start,
         "field_end": end, "published": published, "known": published or end, "reference": ref,
+        "date_precision": precision,
+        "window_days": (end - start).days + 1 if start and end else 1 if end else np.nan,
+        "_key": duplicate_key,
         "sample_size": sample_size, "sample_size_imputed": imputed, "mode": mode or "unknown",
         "basis": basis or "unknown", "reported": reported, "unlisted": other,
         "undecided": np.nan if undecided is None else undecided, "rest": rest,
@@ -345,3 +350,65 @@ def _validate_row(row: dict, line: int, shown: str, races: GovernorRaces,
         rec[k] = shares[k] if k in options else np.nan
     return rec
 
+
+
+def _dates(row: dict, races: GovernorRaces, err: Callable[[str, str], None]
+           ) -> tuple[dt.date | None, dt.date | None, dt.date | None, str] | None:
+    """(field_start, field_end, published, precision) of a release, or None after ``err``.
+
+    Days or months (``2018-06``: its first day as a start, its last day as an end or a
+    publication date; a month alone in field_start or field_end is the fieldwork window), clipped
+    to the campaign window like national polls. A release may give only field_end, or only its
+    publication date (then ``reference`` is that date: docs/governors.md).
+    """
+    periods: dict[str, tuple[dt.date, dt.date, str] | None] = {}
+    lo, hi = races.campaign_start, races.election_day
+    texts = {col: row[col].strip() for col in ("field_start", "field_end", "published")}
+    ok = True
+    for col, text in texts.items():
+        periods[col] = None
+        if not text:
+            continue
+        period = parse_period(text)
+        if period is None:
+            err(col, f"{text!r} is not a date: expected {DATE_FORMS}")
+            ok = False
+        elif (not lo <= period[0] <= hi) if period[2] == "day" else (period[1] < lo
+                                                                     or period[0] > hi):
+            err(col, f"{text} is outside the campaign window {lo} .. {hi}")
+            ok = False
+        else:
+            periods[col] = period
+    if not ok:
+        return None
+    fs, fe, pub = periods["field_start"], periods["field_end"], periods["published"]
+    if fe is None and pub is None and (fs is None or fs[2] != "month"):
+        err("published", f"no date: expected field_end or published ({DATE_FORMS}); an undated "
+                         "poll cannot be placed before or after an as-of date")
+        return None
+    if fs is not None and fe is None:
+        if fs[2] != "month":
+            err("field_end", f"empty while field_start is given: expected a date {DATE_FORMS} "
+                             "(a month may stand alone)")
+            return None
+        fe = fs
+    if fe is not None and fs is None and fe[2] == "month":
+        fs = fe
+    start = fs[0] if fs else None
+    end = fe[1] if fe else None
+    if start and end and start > end:
+        err("field_end", f"field_end {texts['field_end']} is before field_start "
+                         f"{texts['field_start']}")
+        return None
+    if fe and pub and fe[0] > pub[1]:
+        err("published", f"published {texts['published']} is before field_end "
+                         f"{texts['field_end']}")
+        return None
+    published = pub[1] if pub else None
+    months = [p for p in (fs, fe) if p is not None and p[2] == "month"]
+    precision = ("month" if months else "day") if fe else "published"
+    if end is not None:
+        end = min(end, hi, published or hi)
+    if start is not None:
+        start = min(max(start, lo), end or start)
+    return start, end, published, precision

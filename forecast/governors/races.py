@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import io
 import math
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,7 +18,17 @@ import numpy as np
 import pandas as pd
 
 from ..election import KEY_PATTERN, plain_column, show_value
-from ..problems import InputError, Problem, decode_utf8
+from ..files import name_inside, read_input
+from ..problems import (
+    InputError,
+    Problem,
+    csv_records,
+    data_rows,
+    decode_utf8,
+    name_problem,
+    unknown_key,
+)
+from ..settings import MAX_SETTINGS_BYTES, parse_toml
 
 #: Candidate keys a race may use: the poll-file columns (docs/governors.md).
 OPTION_KEYS = ("jhh", "paf", "tpm", "mc", "pan", "prd", "pvem", "na", "independent", "other")
@@ -37,6 +45,13 @@ BASELINE_COMBINATIONS = (("coal_pri_pvem", ("pri", "pvem")), ("coal_prd_pt", ("p
 #: registered governor candidate got in 2018.
 BASELINE_FLOOR = 0.005
 RACES_FILE = "races.toml"
+#: Top-level settings of races.toml, and those of a [[races]] table.
+TOP_KEYS = ("election_day", "campaign_start", "poll_file", "baseline_file", "previous_file",
+            "calibration_file", "results_file", "default_sample_size",
+            "default_undecided_share", "total_tolerance", "blocs", "races")
+RACE_KEYS = ("state", "name", "abbr", "candidates")
+#: Baseline files are a few hundred lines; refuse larger ones before reading them.
+MAX_TABLE_BYTES = 16 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -129,6 +144,7 @@ class GovernorRaces:
     national_baseline: pd.Series
     poll_file: str = "polls_governor.csv"
     results_file: str | None = None
+    calibration_file: str | None = None
     default_sample_size: int = 500
     default_undecided_share: float = 0.2
     total_tolerance: float = 2.5
@@ -220,21 +236,18 @@ def load_governor_races(election_dir: str | Path) -> GovernorRaces:
     elif path.is_dir():
         path = path / RACES_FILE
     shown = str(path)
-    if not path.is_file():
-        raise InputError([Problem(shown, 0, "", "no governor race definition: expected "
-                                  f"governors/{RACES_FILE}")])
-    text = decode_utf8(path.read_bytes(), shown)
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        match = re.search(r"line (\d+)", str(exc))
-        raise InputError([Problem(shown, int(match.group(1)) if match else 0, "",
-                                  f"not valid TOML: {exc}")]) from None
-    except (RecursionError, ValueError) as exc:
-        raise InputError([Problem(shown, 0, "", f"not valid TOML: {type(exc).__name__}")]
-                         ) from None
+    raw = read_input(path, missing="no governor race definition: expected "
+                     f"governors/{RACES_FILE}", max_bytes=MAX_SETTINGS_BYTES)
+    text = decode_utf8(raw, shown)
+    data = parse_toml(text, shown)
     lines = text.split("\n")
     problems: list[Problem] = []
+    for key in data:
+        if key not in TOP_KEYS:
+            column = plain_column(key)
+            hits = _header_lines(text, rf"^\s*(\[+\s*)?{re.escape(key)}\s*[=\].]") if column else []
+            problems.append(Problem(shown, hits[0] if hits else 0, column,
+                                    unknown_key(key, TOP_KEYS)))
 
     def top_line(key: str) -> int:
         hits = _header_lines(text, rf"^\s*{re.escape(key)}\s*=")
@@ -258,6 +271,10 @@ def load_governor_races(election_dir: str | Path) -> GovernorRaces:
             problems.append(Problem(shown, top_line(key), key,
                                     f"{show_value(value)}: expected a file name"))
             value = default
+        elif value is not None and (bad := name_inside(path.parent.parent, value, path.parent)):
+            # Relative to this file's folder, and inside the election folder above it.
+            problems.append(Problem(shown, top_line(key), key, f"{show_value(value)}: {bad}"))
+            value = None
         files[key] = value
     if files["baseline_file"] is None:
         problems.append(Problem(shown, 0, "baseline_file", "missing: expected the 2015 "
@@ -330,6 +347,14 @@ def load_governor_races(election_dir: str | Path) -> GovernorRaces:
                 problems.append(Problem(shown, _key_line(lines, line, skey), skey,
                                         f"race {state}: {show_value(table.get(skey))}: expected "
                                         "a non-empty string"))
+            elif bad := name_problem(table[skey]):
+                problems.append(Problem(shown, _key_line(lines, line, skey), skey,
+                                        f"race {state}: {show_value(table[skey])} {bad}"))
+        for extra in table:
+            if extra not in RACE_KEYS:
+                column = plain_column(extra)
+                problems.append(Problem(shown, _key_line(lines, line, extra) if column else line,
+                                        column, f"race {state}: {unknown_key(extra, RACE_KEYS)}"))
         raw_cands = table.get("candidates", [])
         if not isinstance(raw_cands, list):
             problems.append(Problem(shown, line, "candidates", f"race {state}: expected "
@@ -395,7 +420,7 @@ def load_governor_races(election_dir: str | Path) -> GovernorRaces:
         path=path, election_day=election_day, campaign_start=campaign_start,
         races=tuple(races), blocs=blocs, national_baseline=national_baseline(baseline, blocs),
         poll_file=files["poll_file"] or "polls_governor.csv", results_file=files["results_file"],
-        **settings)
+        calibration_file=files["calibration_file"], **settings)
 
 
 def _parse_candidate(table: object, state: str, line: int, lines: list[str], shown: str,
@@ -423,6 +448,10 @@ def _parse_candidate(table: object, state: str, line: int, lines: list[str], sho
     if not isinstance(name, str) or not name.strip():
         problems.append(Problem(shown, _key_line(lines, line, "name"), "name",
                                 f"{where}: name {show_value(name)}: expected a non-empty string"))
+        name = key
+    elif bad := name_problem(name):
+        problems.append(Problem(shown, _key_line(lines, line, "name"), "name",
+                                f"{where}: name {show_value(name)} {bad}"))
         name = key
     parties = table.get("parties")
     if not isinstance(parties, list) or not all(
@@ -458,14 +487,12 @@ def _parse_candidate(table: object, state: str, line: int, lines: list[str], sho
                                 f"{where}: split_from {show_value(split)}: expected a "
                                 "candidate key"))
         split = None
-    known = {"key", "name", "parties", "bloc", "available_from", "available_until", "split_from"}
+    known = ("key", "name", "parties", "bloc", "available_from", "available_until", "split_from")
     for extra in table:
         if extra not in known:
             column = plain_column(extra)
             problems.append(Problem(shown, _key_line(lines, line, extra) if column else line,
-                                    column, f"{where}: unknown setting"
-                                    f"{'' if column else ' ' + show_value(extra)}: expected "
-                                    f"{', '.join(sorted(known))}"))
+                                    column, f"{where}: {unknown_key(extra, known)}"))
     if dates["available_from"] is None or dates["available_until"] is None:
         return None
     if dates["available_from"] > dates["available_until"]:
@@ -479,39 +506,55 @@ def _parse_candidate(table: object, state: str, line: int, lines: list[str], sho
 
 def _read_table(path: Path, problems: list[Problem], required: tuple[str, ...]
                 ) -> pd.DataFrame | None:
-    """A baseline CSV, checked for its columns and non-negative whole vote counts."""
+    """A baseline CSV, checked for its columns and non-negative whole vote counts; every problem
+    as ``FILE:LINE:COLUMN`` in ``problems`` (None when the file cannot be used)."""
     shown = str(path)
-    if not path.is_file():
-        problems.append(Problem(shown, 0, "", "baseline file not found"))
+    try:
+        text = decode_utf8(read_input(path, missing="baseline file not found",
+                                      max_bytes=MAX_TABLE_BYTES), shown)
+    except InputError as exc:
+        problems.extend(exc.problems)
         return None
-    text = decode_utf8(path.read_bytes(), shown)
-    rows = list(csv.reader(io.StringIO(text, newline="")))
-    if not rows:
+    if "\x00" in text:
+        problems.append(Problem(shown, text[: text.index("\x00")].count("\n") + 1, "",
+                                "binary data (NUL bytes): expected a CSV text file"))
+        return None
+    rows = csv_records(text)
+    try:
+        header_line, header = next(rows, (1, []))
+    except csv.Error as exc:
+        problems.append(Problem(shown, getattr(exc, "line", 0), "",
+                                f"not a readable CSV file: {exc}"))
+        return None
+    if not any(h.strip() for h in header):
         problems.append(Problem(shown, 1, "", "empty file"))
         return None
-    header = [h.strip() for h in rows[0]]
+    header = [h.strip() for h in header]
     missing = [c for c in required if c not in header]
     for c in missing:
-        problems.append(Problem(shown, 1, c, "missing required column"))
-    if missing:
+        problems.append(Problem(shown, header_line, c, "missing required column"))
+    for c in sorted({c for c in header if header.count(c) > 1}):
+        problems.append(Problem(shown, header_line, plain_column(c),
+                                f"column {show_value(c)} appears more than once"))
+    if missing or len(set(header)) != len(header):
         return None
     numeric = [c for c in header if c in (*BASELINE_PARTIES, "valid_votes", "votes", "year",
                                           "winner") or c.startswith("coal_")]
     records = []
-    for n, values in enumerate(rows[1:], start=2):
-        if not any(v.strip() for v in values):
-            continue
-        if len(values) != len(header):
-            problems.append(Problem(shown, n, "", f"{len(values)} fields; expected "
-                                    f"{len(header)}"))
-            continue
-        rec = dict(zip(header, values, strict=True))
-        for c in numeric:
-            if not re.fullmatch(r"\d+", rec[c].strip()):
-                problems.append(Problem(shown, n, c, f"{rec[c]!r}: expected a whole number"))
-                rec[c] = "0"
-            rec[c] = int(rec[c])
-        records.append(rec)
+    try:
+        for n, values in data_rows(rows, len(header), shown, problems):
+            rec = dict(zip(header, values, strict=True))
+            for c in numeric:
+                # ASCII digits, at most 15 (int() of a 5,000-digit text raised ValueError).
+                if not re.fullmatch(r"[0-9]{1,15}", rec[c].strip()):
+                    problems.append(Problem(shown, n, c, f"{show_value(rec[c])}: expected a "
+                                            "whole number"))
+                    rec[c] = "0"
+                rec[c] = int(rec[c])
+            records.append(rec)
+    except InputError as exc:
+        problems.extend(exc.problems)
+        return None
     return pd.DataFrame.from_records(records, columns=header)
 
 
@@ -587,7 +630,8 @@ def local_effect_calibration(races: GovernorRaces) -> dict[str, float]:
     state, as a centred log-ratio (the scale of the model's local effect). Returns the pooled sd
     (``sd_all``) and the sd over candidacies with at least 10% (``sd_main``), with counts.
     """
-    cal_path = races.directory / "calibration_deputies_2012.csv"
+    # The file races.toml names (it used to be ignored for this fixed name).
+    cal_path = races.directory / (races.calibration_file or "calibration_deputies_2012.csv")
     problems: list[Problem] = []
     cal = _read_table(cal_path, problems, ("state_abbr", "valid_votes"))
     if problems or cal is None:

@@ -38,6 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
+from forecast.files import csv_safe
 from forecast.problems import InputError
 from forecast.seats.apportion import InfeasibleAllocationError
 from forecast.seats.chamber import ChamberRules, allocate_chamber
@@ -59,7 +60,8 @@ SPECIAL_ROWS = {
 # Larger counts could overflow the exact int64 arithmetic; no electorate is near this.
 MAX_VOTES = 10**12
 
-_INTEGER = re.compile(r"[0-9]+")
+# At most 30 digits: int() of a 5,000-digit text raised ValueError (a traceback).
+_INTEGER = re.compile(r"[0-9]{1,30}")
 _TRUE = {"1", "true", "yes"}
 _FALSE = {"0", "false", "no"}
 #: Election years with Mexican federal rules files, for ``--year``.
@@ -121,11 +123,18 @@ class _Problems:
     def render(self) -> str:
         # Stable sort by line: problems of one line keep the order of the columns.
         ordered = sorted(self.items, key=lambda item: item[0])
-        return "".join(f"{self.name}:{ln}:{c}: {m}\n" for ln, c, m in ordered)
+        return "".join(f"{_plain(self.name)}:{ln}:{_plain(c)}: {_plain(m)}\n"
+                       for ln, c, m in ordered)
 
     @property
     def errors(self) -> bool:
         return any(not m.startswith("warning: ") for _, _, m in self.items)
+
+
+def _plain(text: str) -> str:
+    """``text`` with control characters escaped: values quoted from the file (ESC, CR, U+2028)
+    reached the terminal as escape codes and split the one-line messages."""
+    return "".join(ch if ch.isprintable() or ch == " " else ascii(ch)[1:-1] for ch in text)
 
 
 def _split_line(text: str) -> tuple[list[str], tuple[int, str] | None]:
@@ -254,16 +263,23 @@ def _parse(
             if party == "":
                 problems.add(line_no, "party", "expected a party name")
                 party = None
-            elif (role or party) in first_seen:
+            elif not party.replace(" ", "").isprintable():
+                # Names are printed: ESC, CR or U+2028 would reach the terminal as control codes.
+                problems.add(line_no, "party", "expected a party name without control "
+                             f"characters, got {ascii(party)}")
+                party = None
+            elif (role or party.casefold()) in first_seen:
+                # "PAN" and "pan" are one party (they were allocated seats twice).
                 problems.add(
                     line_no,
                     "party",
-                    f"duplicate row '{party}' (first on line {first_seen[role or party]})",
+                    f"duplicate row '{party}' (first on line "
+                    f"{first_seen[role or party.casefold()]})",
                 )
                 bad_column.update(layout.seat_columns)
                 party = None
             else:
-                first_seen[role or party] = line_no
+                first_seen[role or party.casefold()] = line_no
 
         raw_votes = cell("votes")
         votes = None
@@ -529,7 +545,8 @@ def main(argv: list[str] | None = None) -> int:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(columns)
-    writer.writerows(rows)
+    # Party names as text, not formulas, in a spreadsheet (forecast.files.csv_safe).
+    writer.writerows([[csv_safe(row[0]), *row[1:]] for row in rows])
     sys.stdout.write(buf.getvalue())
     return 0
 
