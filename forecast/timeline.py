@@ -78,7 +78,8 @@ def run_timeline(election_dir: str | Path, dates: list[dt.date], *,
     pandas.DataFrame
         Columns :data:`COLUMNS`, sorted by date and candidate.
     """
-    from .fit import atomic_write_bytes, csv_bytes
+    from .files import atomic_write_bytes
+    from .fit import csv_bytes
     from .study import Study, save_study
 
     dates = sorted(set(dates))

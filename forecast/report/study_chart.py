@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from ..fit import atomic_write_bytes
+from ..files import atomic_write_bytes
 from ..simulate import QUANTILES
 from .charts import candidate_colors, plt
 from .page import figure_png
