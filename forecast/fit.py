@@ -48,7 +48,7 @@ __all__ = ["MAX_RHAT", "MIN_ESS_BULK", "SAMPLER_THREADS_ENV", "Diagnostics", "Fi
 MAX_RHAT = 1.01
 MIN_ESS_BULK = 400
 #: What a file written by :func:`save_fit` says it is.
-FIT_KIND = "forecast.poll_fit/2"
+FIT_KIND = "forecast.poll_fit/3"
 
 
 @dataclass
@@ -141,10 +141,11 @@ class Fit:
 #: Posterior variables a fit keeps (what simulations, reports and studies read); the others
 #: (non-centred offsets) only served the sampler and the diagnostics.
 STORED = ("latent", "house_effect", "mode_effect", "random_walk_sd", "house_effect_sd",
-          "concentration", "polling_error_raw", "vote_share_valid")
+          "concentration", "pollster_concentration", "latent_horizon", "polling_error_sd",
+          "polling_error_raw", "vote_share_valid")
 
 _PARAMETERS = ("level", "innovation", "random_walk_sd", "house_effect_sd", "house_effect_raw",
-               "mode_effect_raw", "log_concentration")
+               "mode_effect_raw", "log_concentration", "concentration_pollster_raw")
 
 
 def diagnose(posterior: xr.DataTree, *, sampler: str, fit_seconds: float,
@@ -222,7 +223,8 @@ def fit_key(data: ModelData, spec: ModelSpec, seed: int, election: Election) -> 
 
     windows = [(c.key, c.available_from.isoformat(), c.available_until.isoformat())
                for c in election.candidates]
-    return digest("poll-model", __version__, poll_arrays(data), list(structure_key(data, spec)),
+    return digest("poll-model", __version__, poll_arrays(data, spec.mode_effects),
+                  list(structure_key(data, spec)),
                   spec.as_dict(), int(seed), windows)
 
 
@@ -258,7 +260,7 @@ def fit_data(data: ModelData, election: Election, spec: ModelSpec, *, seed: int 
     """Fit prepared model data (see :func:`fit`); used directly by calibration studies."""
     sampled = sample(lambda: build_model(data, spec), settings=sampler_settings(spec),
                      seed=seed, structure=("poll-model", *structure_key(data, spec)),
-                     data=poll_arrays(data), progress=progress)
+                     data=poll_arrays(data, spec.mode_effects), progress=progress)
     tree = _label(sampled.tree, data)
     diagnostics = diagnose(tree, sampler=spec.sampler, fit_seconds=sampled.fit_seconds,
                            compile_seconds=sampled.compile_seconds)
@@ -366,14 +368,10 @@ def election_day_shares(result: Fit, polling_error_scale: float = 1.0) -> xr.Dat
     if polling_error_scale == 1.0:
         valid = post["vote_share_valid"]
     else:
-        candidates = [str(c) for c in post["latent"].coords["candidate"].values]
-        eta = (post["latent"].isel(knot=-1)
-               + polling_error_scale * result.spec.polling_error_sigma
-               * post["polling_error_raw"])
-        eta = eta.isel(candidate=[candidates.index(c) for c in ballot])
-        expo = np.exp(eta - eta.max("candidate"))
-        valid = (expo / expo.sum("candidate")).rename(candidate="ballot").assign_coords(
-            ballot=ballot)
+        eta = (post["latent_horizon"]
+               + polling_error_scale * post["polling_error_sd"] * post["polling_error_raw"])
+        expo = np.exp(eta - eta.max("ballot"))
+        valid = expo / expo.sum("ballot")
     values = _samples(valid, "ballot")
     # Stored at float32 precision: renormalised so every draw sums to 1 again.
     values = values / values.sum(axis=1, keepdims=True)

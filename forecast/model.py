@@ -53,6 +53,10 @@ class ModelData:
     step_active: np.ndarray  # (step, candidate) 1.0 where the walk moves
     interpolation: np.ndarray  # (date, knot)
     anchor: int  # knot where the walk is anchored: the knot nearest the median poll
+    # Where election day is read before the election-day error: the left knot and the weight
+    # of the right one (forecast.model.build_model).
+    horizon_index: int = 0
+    horizon_weight: float = 1.0
     # Pollsters and modes of the whole poll file (the compiled model's axes; those with no poll
     # by the as-of date get no house / mode effect). Default: the as-of ones.
     file_pollsters: list[str] | None = None
@@ -89,7 +93,9 @@ class ModelData:
                     "step": np.arange(len(self.knots) - 1),
                     "date": self.dates.values.astype("datetime64[ns]"),
                     "poll": np.arange(len(self.counts))},
-            attrs={"as_of": self.as_of.isoformat(), "anchor": int(self.anchor)},
+            attrs={"as_of": self.as_of.isoformat(), "anchor": int(self.anchor),
+                   "horizon_index": int(self.horizon_index),
+                   "horizon_weight": float(self.horizon_weight)},
         )
 
     @classmethod
@@ -111,7 +117,9 @@ class ModelData:
             available=ds["available"].values.astype(bool),
             step_active=ds["step_active"].values.astype(np.float64),
             interpolation=ds["interpolation"].values.astype(np.float64),
-            anchor=int(ds.attrs["anchor"]), file_pollsters=names("file_pollster_names"),
+            anchor=int(ds.attrs["anchor"]), horizon_index=int(ds.attrs["horizon_index"]),
+            horizon_weight=float(ds.attrs["horizon_weight"]),
+            file_pollsters=names("file_pollster_names"),
             file_modes=names("file_mode_names"))
 
 
@@ -195,6 +203,9 @@ def prepare(polls: PollTable, election: Election, spec: ModelSpec,
                          for c, seen in zip(election.candidates, polled, strict=True)]
                         for k in knots])
     step_active = (in_race[:-1] | in_race[1:]).astype(float)
+    horizon = max(as_of_ts, day - pd.Timedelta(days=spec.polling_error_horizon_days))
+    h_pos = min((horizon - knots[0]).days / step, n_steps)
+    h_left = min(int(np.floor(h_pos)), n_steps - 1)
     return ModelData(
         as_of=as_of, candidates=candidates, ballot=ballot, knots=knots, dates=dates,
         pollsters=pollsters, modes=modes, polls=table, counts=counts, offered=offered,
@@ -202,6 +213,7 @@ def prepare(polls: PollTable, election: Election, spec: ModelSpec,
         pollster_index=table["pollster"].map({p: i for i, p in enumerate(pollsters)}).to_numpy(),
         mode_index=table["mode"].map({m: i for i, m in enumerate(modes)}).to_numpy(),
         available=available, step_active=step_active, interpolation=interp, anchor=anchor,
+        horizon_index=h_left, horizon_weight=float(h_pos - h_left),
         file_pollsters=sorted(polls.table["pollster"].unique()),
         file_modes=sorted(polls.table["mode"].unique()),
     )
@@ -228,6 +240,10 @@ def _known_in_race(candidate, day: dt.date, as_of: dt.date) -> bool:
     return candidate.available_from <= day  # in the race: assumed to stay to election day
 
 
+#: The mode of a poll whose file leaves its mode blank.
+UNKNOWN_MODE = "unknown"
+
+
 def round_preserving_total(values: np.ndarray, totals: np.ndarray) -> np.ndarray:
     """Round rows to integers that still sum to ``totals`` (largest remainders get the rest).
 
@@ -243,10 +259,11 @@ def round_preserving_total(values: np.ndarray, totals: np.ndarray) -> np.ndarray
 
 POLL_ARRAY_NAMES = ("poll_counts", "offered", "knot_index", "knot_weight", "pollster_index",
                     "mode_index", "level_embedding", "pollster_embedding", "mode_embedding",
-                    "entry_poll", "entry_candidate", "log_coefficient", "step_active", "anchor")
+                    "entry_poll", "entry_candidate", "log_coefficient", "step_active", "anchor",
+                    "horizon_index", "horizon_weight")
 
 
-def poll_arrays(data: ModelData) -> dict[str, np.ndarray]:
+def poll_arrays(data: ModelData, mode_effects: str = "nested") -> dict[str, np.ndarray]:
     """The model's data variables (names as in the PyMC model), for building or swapping in.
 
     Pollster and mode indices point into the poll file's lists (``file_pollsters``,
@@ -273,12 +290,16 @@ def poll_arrays(data: ModelData) -> dict[str, np.ndarray]:
             c for c, on in zip(data.candidates, data.step_active.any(axis=0)
                                | data.offered.any(axis=0), strict=True) if on]),
         "pollster_embedding": zero_sum_embedding(data.file_pollsters, data.pollsters),
-        "mode_embedding": zero_sum_embedding(data.file_modes, data.modes),
+        # "nested": a blank mode ("unknown") is no mode: its polls get no mode effect.
+        "mode_embedding": zero_sum_embedding(data.file_modes, [
+            m for m in data.modes if mode_effects != "nested" or m != UNKNOWN_MODE]),
         "entry_poll": entry_poll.astype("int64"),
         "entry_candidate": entry_candidate.astype("int64"),
         "log_coefficient": np.asarray(log_coefficient, dtype="float64"),
         "step_active": data.step_active.astype("float64"),
         "anchor": np.asarray(data.anchor, dtype="int64"),
+        "horizon_index": np.asarray(data.horizon_index, dtype="int64"),
+        "horizon_weight": np.asarray(data.horizon_weight, dtype="float64"),
     }
 
 
@@ -333,7 +354,8 @@ def build_model(data: ModelData, spec: ModelSpec) -> pm.Model:
         # Everything that depends on the poll set is data, not a constant of the graph, so a
         # compiled model can be reused for new polls and as-of dates of the same structure
         # (see structure_key and forecast/fit.py).
-        d = {name: pm.Data(name, value) for name, value in poll_arrays(data).items()}
+        d = {name: pm.Data(name, value)
+             for name, value in poll_arrays(data, spec.mode_effects).items()}
         # The level is zero-sum over the candidates in the race at some point (as known on the
         # as-of date); one not yet in the race has no polls and is not on the ballot, and a
         # level shared with the others' zero sum left a prior-only direction of sd ~1.5 mixed
@@ -372,20 +394,35 @@ def build_model(data: ModelData, spec: ModelSpec) -> pm.Model:
             house_std = pt.zeros((1, K))
         house = pm.Deterministic("house_effect", house_sd * house_std,
                                  dims=("pollster", "candidate"))
-        if len(data.file_modes) > 1:
-            # Fixed prior scale (not a hyperparameter): every pollster has one mode, so a mode
-            # effect is confounded with house effects and an estimated scale only adds a funnel.
-            # Zero-sum over the modes in use by the as-of date (one mode in use: no effect).
+        if len(data.file_modes) > 1 and spec.mode_effects != "none":
+            # Fixed prior scale (not a hyperparameter): a pollster rarely changes mode, so a
+            # mode effect is confounded with house effects and an estimated scale only adds a
+            # funnel. Zero-sum over the modes in use by the as-of date (one mode: no effect).
+            # "nested": a mode effect is the mean house effect of the pollsters using that
+            # mode, a blank mode is not a mode (its polls get none: they are of some unknown
+            # mix of modes); "separate": blank is a level of its own (docs/model.md).
             mode_raw = pm.Normal("mode_effect_raw", 0.0, 1.0,
                                  shape=(len(data.file_modes) - 1, K - 1))
             mode = pm.Deterministic(
                 "mode_effect", spec.mode_effect_sigma * _zero_sum_over_active(mode_raw, d, "mode"),
                 dims=("mode", "candidate"))
         else:
-            mode = pt.zeros((1, K))
+            mode = pt.zeros((len(data.file_modes), K))
         log_conc = pm.Normal("log_concentration", mu=np.log(spec.concentration_median),
                              sigma=spec.concentration_log_sd)
         concentration = pm.Deterministic("concentration", pt.exp(log_conc))
+        if spec.concentration_by == "pollster" and len(data.file_pollsters) > 1:
+            # Extra variance per pollster (hierarchical): an opt-in online poll of 28,000
+            # interviews counts as its pollster's concentration at most, not as 28,000 (the
+            # Dirichlet-multinomial caps a poll's information near its concentration).
+            conc_raw = pm.Normal("concentration_pollster_raw", 0.0, 1.0, dims="pollster")
+            poll_conc = pt.exp(log_conc + spec.concentration_pollster_sd
+                               * conc_raw[d["pollster_index"]])
+            pm.Deterministic("pollster_concentration",
+                             pt.exp(log_conc + spec.concentration_pollster_sd * conc_raw),
+                             dims="pollster")
+        else:
+            poll_conc = concentration
 
         w = d["knot_weight"][:, None]
         eta_poll = ((1 - w) * eta[d["knot_index"]] + w * eta[d["knot_index"] + 1]
@@ -400,17 +437,37 @@ def build_model(data: ModelData, spec: ModelSpec) -> pm.Model:
         offered = d["offered"]
         expo = pt.exp(eta_poll - pt.max(eta_poll, axis=-1, keepdims=True)) * offered
         p = expo / pt.sum(expo, axis=-1, keepdims=True)
+        conc = poll_conc[:, None] if spec.concentration_by == "pollster" and len(
+            data.file_pollsters) > 1 else poll_conc
         pm.CustomDist(
-            "polls", d["poll_counts"].sum(axis=1), (p + 1e-9 * (1 - offered)) * concentration,
+            "polls", d["poll_counts"].sum(axis=1), (p + 1e-9 * (1 - offered)) * conc,
             dist=_dm_dist, logp=_dm_logp(d), signature="(),(k)->(k)",
             observed=d["poll_counts"])
 
-        # Election day (the last knot) plus the historical polling error on the log-share
-        # scale; the standardised error is kept so a study can rescale it without refitting.
-        error = pm.ZeroSumNormal("polling_error_raw", sigma=1.0, dims="candidate")
-        eta_day_e = eta[-1] + spec.polling_error_sigma * error
-        pm.Deterministic("vote_share_valid",
-                         pt.special.softmax(eta_day_e[ballot_idx], axis=-1), dims="ballot")
+        # Election day: the latent support at the polling-error horizon (election day minus
+        # the days between the final polls and the vote in the elections the error was
+        # measured on, or the as-of date when later), plus the historical election-day error.
+        # That error was measured on final polls, so it already holds the last days' swing:
+        # the walk runs only up to the horizon, and the late swing is counted once
+        # (docs/calibration.md). Its scale has its own uncertainty (log-normal) and grows for
+        # small candidates (size exponent); the standardised error is kept so a study can
+        # rescale it without refitting.
+        hw = d["horizon_weight"]
+        eta_h = (1 - hw) * eta[d["horizon_index"]] + hw * eta[d["horizon_index"] + 1]
+        eta_hb = eta_h[ballot_idx]
+        pm.Deterministic("latent_horizon", eta_hb, dims="ballot")
+        share_h = pt.special.softmax(eta_hb, axis=-1)
+        if spec.polling_error_log_sd > 0:
+            log_sigma = pm.Normal("polling_error_log_sigma", np.log(spec.polling_error_sigma),
+                                  spec.polling_error_log_sd)
+        else:
+            log_sigma = pt.as_tensor(np.log(spec.polling_error_sigma))
+        size = (pt.maximum(share_h, 0.005) / spec.polling_error_reference_share) ** (
+            -spec.polling_error_size_exponent)
+        error_sd = pm.Deterministic("polling_error_sd", pt.exp(log_sigma) * size, dims="ballot")
+        error = pm.Normal("polling_error_raw", 0.0, 1.0, dims="ballot")
+        pm.Deterministic("vote_share_valid", pt.special.softmax(eta_hb + error_sd * error,
+                                                                axis=-1), dims="ballot")
     return model
 
 

@@ -120,7 +120,10 @@ def sample(build: Callable[[], pm.Model], *, settings: SamplerSettings, seed: in
                         _COMPILED.pop(next(iter(_COMPILED)))
             else:
                 reused = True
-                compiled = compiled.with_data(**(data or {}))
+                # Only the arrays the compiled graph kept (a setting can leave one unused).
+                known = {var.name for var in compiled.shared_var_keys}
+                compiled = compiled.with_data(**{k: v for k, v in (data or {}).items()
+                                                 if k in known})
             compile_seconds = time.perf_counter() - start
             tree = nutpie.sample(compiled, draws=settings.draws, tune=settings.tune,
                                  chains=settings.chains, cores=cores, seed=seed,

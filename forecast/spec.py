@@ -18,9 +18,16 @@ class ModelSpec(Settings):
     random_walk_sigma: float = 0.02
     house_effect_sigma: float = 0.15
     mode_effect_sigma: float = 0.10
+    mode_effects: str = "nested"
     concentration_median: float = 300.0
     concentration_log_sd: float = 1.0
-    polling_error_sigma: float = 0.15
+    concentration_by: str = "pollster"
+    concentration_pollster_sd: float = 0.5
+    polling_error_sigma: float = 0.12
+    polling_error_log_sd: float = 0.25
+    polling_error_size_exponent: float = 0.15
+    polling_error_reference_share: float = 0.30
+    polling_error_horizon_days: int = 6
     invalid_share_mean: float = 0.027
     invalid_share_sd: float = 0.005
     sampler: str = "nutpie"
@@ -38,9 +45,16 @@ _LAYOUT = {
     ("latent", "random_walk_sigma"): "random_walk_sigma",
     ("house_effect", "sigma"): "house_effect_sigma",
     ("house_effect", "mode_sigma"): "mode_effect_sigma",
+    ("house_effect", "modes"): "mode_effects",
     ("poll_noise", "concentration_median"): "concentration_median",
     ("poll_noise", "concentration_log_sd"): "concentration_log_sd",
+    ("poll_noise", "by"): "concentration_by",
+    ("poll_noise", "pollster_sd"): "concentration_pollster_sd",
     ("election_day", "polling_error_sigma"): "polling_error_sigma",
+    ("election_day", "polling_error_log_sd"): "polling_error_log_sd",
+    ("election_day", "size_exponent"): "polling_error_size_exponent",
+    ("election_day", "reference_share"): "polling_error_reference_share",
+    ("election_day", "horizon_days"): "polling_error_horizon_days",
     ("election_day", "invalid_share_mean"): "invalid_share_mean",
     ("election_day", "invalid_share_sd"): "invalid_share_sd",
     ("sampler", "name"): "sampler",
@@ -50,6 +64,12 @@ _LAYOUT = {
     ("sampler", "target_accept"): "target_accept",
 }
 SAMPLERS = ("nutpie", "pymc")
+#: Settings that take one of a few words.
+CHOICES = {"sampler": SAMPLERS, "mode_effects": ("nested", "separate", "none"),
+           "concentration_by": ("pollster", "all")}
+#: Float settings that may be 0 (the others must be > 0).
+_MAY_BE_ZERO = ("polling_error_size_exponent", "polling_error_log_sd",
+                "concentration_pollster_sd")
 
 
 def find_model_file(election_directory: Path, relative: Path) -> Path | None:
@@ -61,25 +81,28 @@ def find_model_file(election_directory: Path, relative: Path) -> Path | None:
     return None
 
 
+def _is_number(value: object) -> bool:
+    # TOML has inf and nan; a float() of a 5,000-digit integer overflows (settings.py says so).
+    return (isinstance(value, (int, float)) and not isinstance(value, bool)
+            and math.isfinite(value))
+
+
 def _expected(name: str, kind: str, value: object) -> str | None:
+    if name in CHOICES:
+        return None if value in CHOICES[name] else "one of " + ", ".join(CHOICES[name])
+    if name in ("target_accept", "invalid_share_mean", "polling_error_reference_share"):
+        return None if _is_number(value) and 0 < value < 1 else "a number between 0 and 1"
     if kind == "int":
+        if name == "polling_error_horizon_days":
+            ok = isinstance(value, int) and not isinstance(value, bool) and value >= 0
+            return None if ok else "a whole number of days >= 0"
         ok = isinstance(value, int) and not isinstance(value, bool) and value >= 1
-    elif kind == "float":
-        # TOML has inf and nan: neither is a prior scale or a probability.
-        ok = (isinstance(value, (int, float)) and not isinstance(value, bool)
-              and math.isfinite(value) and value > 0)
-    else:
-        ok = isinstance(value, str)
-    if name == "sampler" and value not in SAMPLERS:
-        ok = False
-    if name in ("target_accept", "invalid_share_mean") and ok and not value < 1:
-        ok = False
-    if ok:
-        return None
-    if name in ("target_accept", "invalid_share_mean"):
-        return "a number between 0 and 1"
-    return {"int": "a positive integer", "float": "a positive number"}.get(
-        kind, f"one of {', '.join(SAMPLERS)}")
+        return None if ok else "a positive integer"
+    if kind == "float":
+        if name in _MAY_BE_ZERO:
+            return None if _is_number(value) and value >= 0 else "a number >= 0"
+        return None if _is_number(value) and value > 0 else "a positive number"
+    return None if isinstance(value, str) else "a string"
 
 
 def setting_problem(name: str, value: object) -> str | None:

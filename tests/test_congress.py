@@ -111,7 +111,9 @@ def test_bad_siglado_and_coverage_rows_name_file_line_column(tmp_path):
     directory = _copy(tmp_path)
     sig = directory / "siglado.csv"
     rows = sig.read_text().split("\n")
-    rows[3] = rows[3].rsplit(",", 1)[0] + ",pri"  # a JHH win credited to the PRI
+    cols = rows[3].split(",")
+    cols[2] = "pri"  # a JHH candidacy credited to the PRI
+    rows[3] = ",".join(cols)
     sig.write_text("\n".join(rows))
     cov = directory / "district_coalitions.csv"
     rows = cov.read_text().split("\n")
@@ -261,8 +263,9 @@ def _fake_fit(options: list[str], now: np.ndarray, day: np.ndarray, coalitions=N
 
 
 def test_coalition_vote_follows_its_candidate(definition):
-    """With no ticket-split noise: the Congress vote of a coalition is the party polls' share
-    moved by its candidate's change from the as-of date to election day."""
+    """With the noise and the small-party term off: the Congress vote of a coalition is the
+    party polls' share (over the parties) moved by its candidate's change from the as-of date to
+    election day; the independents get the record's share, not the polls' option."""
     n = 4
     pres_opts = ["amlo", "anaya", "meade", "rodriguez"]
     pres_now = np.tile([0.45, 0.25, 0.22, 0.08], (n, 1))
@@ -274,23 +277,31 @@ def test_coalition_vote_follows_its_candidate(definition):
     party_now = np.tile(party_now, (n, 1))
     president = _fake_fit(pres_opts, pres_now, pres_day)
     party = _fake_fit(party_opts, party_now, party_now)
-    spec = CongressSpec(ticket_split_sd=0.0)
+    spec = CongressSpec(ticket_split_sd=0.0, party_error_sd=0.0, small_party_slope=0.0,
+                        independent_share_mean=0.01, independent_share_sd=0.0)
     nat = national_vote(president, party, definition, spec, seed=1)
     share = nat["share"].to_pandas()
-    assert np.allclose(share.sum(axis=1), 1.0)
-    weights = party_now[0].copy()
+    weights = party_now[0, :-1] / party_now[0, :-1].sum()
     move = pres_day[0] / pres_now[0]
     for p, m in (("morena", move[0]), ("pt", move[0]), ("pes", move[0]), ("pan", move[1]),
                  ("prd", move[1]), ("mc", move[1]), ("pri", move[2]), ("pvem", move[2]),
                  ("na", move[2])):
         weights[party_opts.index(p)] *= m
-    expected = weights / weights.sum()
+    expected = np.append(0.99 * weights / weights.sum(), 0.01)
     assert np.allclose(share.to_numpy(), expected[None, :])
     # Within a coalition the party polls' split is kept.
     assert share["pt"].iloc[0] / share["morena"].iloc[0] == pytest.approx(0.04 / 0.36)
     # The ticket-split ratio is the coalition's Congress share over its candidate's share.
     ratio = nat["ticket_split"].sel(coalition="jhh").values
     assert np.allclose(ratio, nat["bloc_share"].sel(bloc="jhh").values / pres_day[:, 0])
+    # On the as-of date, before the move: the polls' coalition shares over the parties.
+    now = nat["bloc_share_now"].sel(bloc="jhh").values
+    assert np.allclose(now, (0.36 + 0.04 + 0.03) / 0.90)
+    # The small-party term: shares move by share ** (1 + slope) before the coalitions move.
+    tilted = national_vote(president, party, definition, spec.with_(small_party_slope=-0.2),
+                           seed=1)["share"].to_pandas()
+    assert tilted["pt"].iloc[0] / tilted["morena"].iloc[0] == pytest.approx(
+        (0.04 / 0.36) ** 0.8)
 
 
 def test_ticket_split_noise_has_the_stated_size(definition):

@@ -108,18 +108,26 @@ class CongressDefinition:
 class CongressSpec(Settings):
     """Settings of the Congress vote and seat model (``models/congress.toml``)."""
 
-    ticket_split_sd: float = 0.10
+    ticket_split_sd: float = 0.135
+    small_party_slope: float = -0.17
+    party_error_sd: float = 0.23
+    independent_share_mean: float = 0.006
+    independent_share_sd: float = 0.003
     total_valid_votes: int = 55_000_000
     swing_kind: str = "uniform"
     state_noise_k: float = 0.115
     district_noise_k: float = 0.138
-    senate_noise_k: float = 0.138
+    senate_noise_k: float = 0.052
     unknown_siglado: str = "coalition_split"
     source: str = ""
 
 
 _LAYOUT = {
     ("vote", "ticket_split_sd"): "ticket_split_sd",
+    ("vote", "small_party_slope"): "small_party_slope",
+    ("vote", "party_error_sd"): "party_error_sd",
+    ("vote", "independent_share_mean"): "independent_share_mean",
+    ("vote", "independent_share_sd"): "independent_share_sd",
     ("vote", "total_valid_votes"): "total_valid_votes",
     ("swing", "kind"): "swing_kind",
     ("swing", "state_noise_k"): "state_noise_k",
@@ -144,6 +152,14 @@ def _expected(name: str, kind: str, value: object) -> str | None:
     elif kind == "int":
         if not (isinstance(value, int) and not isinstance(value, bool) and value >= 1000):
             return "an integer of at least 1000"
+    elif name == "small_party_slope":
+        if not (isinstance(value, (int, float)) and not isinstance(value, bool)
+                and math.isfinite(value) and -1 < value < 1):
+            return "a number between -1 and 1"
+    elif name == "independent_share_mean":
+        if not (isinstance(value, (int, float)) and not isinstance(value, bool)
+                and math.isfinite(value) and 0 <= value < 0.5):
+            return "a share between 0 and 0.5"
     elif not (isinstance(value, (int, float)) and not isinstance(value, bool)
               and math.isfinite(value) and value >= 0):  # TOML has inf and nan
         return "a number >= 0"

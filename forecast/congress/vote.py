@@ -1,12 +1,20 @@
 """National Congress vote per draw: the party polls' estimate, moved with the presidential draws.
 
-Each coalition's Congress vote follows its presidential candidate: in every draw it is the party
-polls' estimate of the coalition on the forecast's as-of date times the candidate's own change from
-that date to election day in the same presidential draw (campaign drift and election-day polling
-error), times a ticket-splitting change ``exp(e)``, ``e ~ N(0, ticket_split_sd)``. The parties of a
-coalition keep the party polls' split. Why this form, and what it assumes: docs/congress.md.
-"""
+In every draw (models/congress.toml gives each number and where it was measured):
 
+* the party polls' shares on the forecast's as-of date, over the parties (the polls'
+  "independent" option is dropped: it tracks the presidential independents), with the
+  small-party term: shares move by ``share ** small_party_slope`` (small parties got more
+  votes than the party polls gave them in 2009 and 2015);
+* each coalition's total moves with its presidential candidate: times the candidate's own
+  change from the as-of date to election day in the same presidential draw (campaign drift and
+  election-day polling error), times a ticket-splitting change ``exp(e)``,
+  ``e ~ N(0, ticket_split_sd)``;
+* inside a coalition each party's share carries its own error ``exp(N(0, party_error_sd))``;
+* the independents get a share drawn from the record (``independent_share_*``).
+
+Why this form, and what it assumes: docs/congress.md and docs/calibration.md.
+"""
 from __future__ import annotations
 
 import numpy as np
@@ -36,8 +44,10 @@ def national_vote(president: Fit, party: Fit, definition: CongressDefinition,
     Returns
     -------
     xarray.Dataset
-        ``share`` (draw, party): shares of the valid vote for every party and the independent
-        option (sums to 1); ``bloc_share`` (draw, bloc): coalition totals and ``other``;
+        ``share`` (draw, party): shares of the valid vote for every party and the
+        independents (sums to 1); ``bloc_share`` (draw, bloc): coalition totals and ``other``
+        on election day, ``bloc_share_now`` the same on the as-of date (before the move to
+        election day: the governor races take the national change between the two);
         ``ticket_split`` (draw, coalition): the ratio of the coalition's Congress vote to its
         candidate's presidential vote.
     """
@@ -55,50 +65,84 @@ def national_vote(president: Fit, party: Fit, definition: CongressDefinition,
     # Independent fits: any pairing is valid; a seeded shuffle (with replacement when the sizes
     # differ) keeps the result reproducible and free of chain order.
     pick = rng.permutation(m) if m == n else rng.integers(0, m, size=n)
-    party_now = party_now.isel(sample=pick)
-    party_day = party_day.isel(sample=pick)
     options = [str(o) for o in party_now.coords["option"].values]
     missing = [p for p in definition.parties if p not in options]
     if missing:
         raise ValueError(f"party polls do not cover {missing}: check the party-poll election")
-    weights: dict[str, np.ndarray] = {}
+    parties = list(definition.parties)
+    # The parties' shares of the party vote on the as-of date: the polls' "independent" option
+    # (which tracks the presidential independents) is not the Congress independents' vote.
+    now = party_now.sel(option=parties).values[pick]
+    now = now / now.sum(axis=1, keepdims=True)
+    day_alone = party_day.sel(option=parties).values[pick]
+    day_alone = day_alone / day_alone.sum(axis=1, keepdims=True)
+    # Small parties get more votes than the party polls give them (2009, 2015: slope of the
+    # log result/poll ratio on the log poll share): shares move by share ** slope.
+    now = _small_party(now, spec.small_party_slope)
+    day_alone = _small_party(day_alone, spec.small_party_slope)
+    # Each party's own election-day error inside its coalition (log scale, 2009/2015 residual).
+    party_error = np.exp(rng.normal(0.0, spec.party_error_sd, size=now.shape))
+    index = {p: i for i, p in enumerate(parties)}
+    weights = np.zeros_like(now)
     ratio: dict[str, np.ndarray] = {}
     ballot = [str(b) for b in pres_day.coords["option"].values]
-    for rule in definition.coalitions.values():
-        members = list(rule.parties)
-        coalition_now = party_now.sel(option=members).sum("option").values
+    blocs_now: dict[str, np.ndarray] = {}
+    for key, rule in definition.coalitions.items():
+        cols = [index[p] for p in rule.parties]
+        coalition_now = now[:, cols].sum(axis=1)
+        blocs_now[key] = coalition_now
         if rule.candidate in ballot:
             move = (pres_day.sel(option=rule.candidate).values
                     / pres_now.sel(option=rule.candidate).values)
         else:
             # No presidential candidate on the ballot: the party polls' own election-day
             # projection carries the drift and polling error.
-            move = (party_day.sel(option=members).sum("option").values / coalition_now)
+            move = day_alone[:, cols].sum(axis=1) / coalition_now
         split = np.exp(rng.normal(0.0, spec.ticket_split_sd, size=n))
         total = coalition_now * move * split
-        for p in members:
-            weights[p] = total * party_now.sel(option=p).values / coalition_now
-    rest = [p for p in definition.parties if p not in weights]
-    for p in rest:
-        weights[p] = party_day.sel(option=p).values
-    independent = definition.independent
-    weights[independent] = (party_day.sel(option=independent).values
-                            if independent in options else np.zeros(n))
-    order = [*definition.parties, independent]
-    stack = np.stack([weights[p] for p in order], axis=1)
-    share = stack / stack.sum(axis=1, keepdims=True)
+        inside = now[:, cols] * party_error[:, cols]
+        weights[:, cols] = total[:, None] * inside / inside.sum(axis=1, keepdims=True)
+    alone = [index[p] for p in parties if definition.coalition_of(p) is None]
+    if alone:
+        weights[:, alone] = day_alone[:, alone] * party_error[:, alone]
+    share = weights / weights.sum(axis=1, keepdims=True)
+    # The independents' share of the Congress vote, from the record (not from the polls).
+    independent_share = _beta_draws(rng, spec.independent_share_mean,
+                                    spec.independent_share_sd, n)
+    share = np.concatenate([share * (1 - independent_share)[:, None],
+                            independent_share[:, None]], axis=1)
+    order = [*parties, definition.independent]
     share_da = xr.DataArray(share, dims=("draw", "party"),
                             coords={"draw": np.arange(n), "party": order})
     blocs = {key: share_da.sel(party=list(rule.parties)).sum("party").values
              for key, rule in definition.coalitions.items()}
     blocs[OTHER] = 1.0 - sum(blocs.values())
+    blocs_now[OTHER] = np.clip(1.0 - sum(blocs_now.values()), 1e-6, None)
     for key, rule in definition.coalitions.items():
         ratio[key] = (blocs[key] / pres_day.sel(option=rule.candidate).values
                       if rule.candidate in ballot else np.full(n, np.nan))
-    bloc_da = xr.DataArray(np.stack([blocs[b] for b in definition.blocs], axis=1),
-                           dims=("draw", "bloc"),
-                           coords={"draw": np.arange(n), "bloc": definition.blocs})
+
+    def per_bloc(values: dict[str, np.ndarray]) -> xr.DataArray:
+        return xr.DataArray(np.stack([values[b] for b in definition.blocs], axis=1),
+                            dims=("draw", "bloc"),
+                            coords={"draw": np.arange(n), "bloc": definition.blocs})
+
     ratio_da = xr.DataArray(np.stack([ratio[k] for k in definition.coalitions], axis=1),
                             dims=("draw", "coalition"),
                             coords={"draw": np.arange(n), "coalition": list(definition.coalitions)})
-    return xr.Dataset({"share": share_da, "bloc_share": bloc_da, "ticket_split": ratio_da})
+    return xr.Dataset({"share": share_da, "bloc_share": per_bloc(blocs),
+                       "bloc_share_now": per_bloc(blocs_now), "ticket_split": ratio_da})
+
+
+def _small_party(shares: np.ndarray, slope: float) -> np.ndarray:
+    """Shares moved by the small-party term: ``share ** (1 + slope)``, renormalised."""
+    moved = shares ** (1.0 + slope)
+    return moved / moved.sum(axis=1, keepdims=True)
+
+
+def _beta_draws(rng: np.random.Generator, mean: float, sd: float, n: int) -> np.ndarray:
+    """Draws of a share with the given mean and sd (Beta; the mean itself when sd is 0)."""
+    if sd <= 0 or mean <= 0:
+        return np.full(n, float(mean))
+    k = mean * (1 - mean) / sd**2 - 1
+    return rng.beta(mean * k, (1 - mean) * k, size=n)

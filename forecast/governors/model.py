@@ -64,7 +64,7 @@ class GovernorSpec(Settings):
     concentration_median: float = 150.0
     concentration_log_sd: float = 0.7
     age_scale_days: float = 45.0
-    state_error_sigma: float = 0.15
+    state_error_sigma: float = 0.147
     sampler: str = "nutpie"
     chains: int = 4
     draws: int = 2000

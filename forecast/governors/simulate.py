@@ -8,9 +8,13 @@ In each draw *d* (one national draw, paired with one posterior draw of the state
 
 * ``eta_fit`` is the state model's log-support (baseline + the swing seen in the state polls +
   the local effect);
-* ``swing_d = log(national_d / baseline)`` is the national swing of the draw by bloc, and
-  ``centre`` its mean over draws, so ``swing_d - centre`` is the draw's national error (both
-  swings are taken zero-sum over the blocs, one gauge for both);
+* ``swing_d = log(national_d / baseline)`` is the national swing of the draw by bloc on election
+  day, and ``centre`` the same draw's swing on the as-of date, so ``swing_d - centre`` is the
+  draw's national change from the as-of date to election day (drift and election-day error).
+  The state polls measure a state's current support themselves: the uncertainty of the
+  national estimate on the as-of date is not added to a polled state a second time. (Without
+  the as-of shares, ``centre`` is the mean swing over draws: that double counts it.) Both
+  swings are taken zero-sum over the blocs, one gauge for both;
 * ``w[s,k]`` in [0, 1] is how much of the local effect is still prior: posterior variance of the
   local effect over its pooled variance (1 for a state without polls, near 0 for a well-polled
   one). A state without polls follows baseline + the national swing of the draw; a polled state
@@ -93,7 +97,8 @@ def _check_national(national: xr.DataArray, baseline: pd.Series, blocs: list[str
 
 
 def simulate_governors(fit: GovernorFit, national: xr.DataArray, baseline: pd.Series, *,
-                       seed: int = 20180701, state_error_scale: float = 1.0) -> xr.Dataset:
+                       seed: int = 20180701, state_error_scale: float = 1.0,
+                       national_now: xr.DataArray | None = None) -> xr.Dataset:
     """Election-day outcomes of every race, one per national draw.
 
     Parameters
@@ -110,6 +115,13 @@ def simulate_governors(fit: GovernorFit, national: xr.DataArray, baseline: pd.Se
         Seed of the pairing with posterior draws and of the state errors.
     state_error_scale
         Multiplies ``state_error_sigma`` (sensitivity studies).
+    national_now
+        The same national shares on the as-of date, draw by draw (before the drift and the
+        election-day error): a polled state moves with the national *change* from then to
+        election day. The state polls already measure the state's current support, so the
+        uncertainty of the national estimate on the as-of date is not added again. Without
+        it, the draw's deviation from the mean national swing is used (which double counts
+        that uncertainty).
 
     Returns
     -------
@@ -129,7 +141,12 @@ def simulate_governors(fit: GovernorFit, national: xr.DataArray, baseline: pd.Se
     swing = np.log(nat) - np.log(baseline[blocs].to_numpy(dtype=float))[None, :]
     # Softmax is invariant to a common shift: both swings are compared zero-sum over blocs.
     swing -= swing.mean(axis=1, keepdims=True)
-    centre = swing.mean(axis=0, keepdims=True)
+    if national_now is not None:
+        now = national_now.transpose("draw", "bloc").sel(bloc=blocs).values
+        swing_now = np.log(now) - np.log(baseline[blocs].to_numpy(dtype=float))[None, :]
+        centre = swing_now - swing_now.mean(axis=1, keepdims=True)
+    else:
+        centre = swing.mean(axis=0, keepdims=True)
     post = fit.posterior["posterior"]
     local = post["local"].stack(sample=("chain", "draw")).transpose("sample", "state", "option")
     swing_fit = post["swing"].stack(sample=("chain", "draw")).transpose("sample", "bloc")
@@ -161,10 +178,11 @@ def simulate_governors(fit: GovernorFit, national: xr.DataArray, baseline: pd.Se
     np.put_along_axis(win, top[..., None], 1.0, axis=-1)
     options = np.array(data.options)
     shared = {}
+    change = swing - centre
     for b, bloc in enumerate(blocs):
         # The centring over blocs is a common shift that cancels in every state's softmax: the
         # national error a candidacy carries is that of its bloc's log-share.
-        national_var = float(np.var(np.log(nat[:, b])))
+        national_var = float(np.var(change[:, b]))
         shared[bloc] = national_var / (national_var + sigma**2) if sigma > 0 else 1.0
     races = fit.races
     coords = {"draw": np.arange(D), "state": data.states, "candidate": data.options,

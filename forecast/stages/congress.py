@@ -125,6 +125,7 @@ def congress_draws(president: Fit, party: Fit, definition: CongressDefinition,
     ds = project_congress(national, definition, spec, seed=derive_seed(seed, "congress/seats"))
     ds["national_share"] = national["share"]
     ds["national_bloc_share"] = national["bloc_share"]
+    ds["national_bloc_share_now"] = national["bloc_share_now"]
     ds["ticket_split"] = national["ticket_split"]
     for chamber in ("deputies", "senate"):
         ds[f"{chamber}_coalition_seats"] = coalition_seats(ds, definition, chamber)

@@ -11,6 +11,7 @@ import pandas as pd
 import xarray as xr
 
 from ..election import Election
+from ..fit import support_on
 from ..governors.model import (
     GovernorFit,
     GovernorSpec,
@@ -72,8 +73,10 @@ def load_governor_inputs(election: Election, *, model_file: str | Path | None = 
 
 
 def national_signal(upstream: dict[str, StageResult], blocs: list[str],
-                    election: Election | None) -> tuple[xr.DataArray, str]:
-    """National bloc shares per draw that drive the state races, and where they come from.
+                    election: Election | None
+                    ) -> tuple[xr.DataArray, xr.DataArray, str]:
+    """National bloc shares per draw that drive the state races, on election day and on the
+    as-of date, and where they come from.
 
     The Congress stage's bloc shares when the forecast has Congress (party vote, the unit of the
     2015 deputies baseline); otherwise the presidential shares, each candidate counted in the
@@ -81,12 +84,17 @@ def national_signal(upstream: dict[str, StageResult], blocs: list[str],
     count as ``other``).
     """
     if "congress" in upstream:
-        bloc = upstream["congress"].draws["national_bloc_share"]
-        return bloc.sel(bloc=blocs).transpose("draw", "bloc"), "congress"
-    draws = upstream["president"].draws
+        draws = upstream["congress"].draws
+        day = draws["national_bloc_share"].sel(bloc=blocs).transpose("draw", "bloc")
+        now = draws["national_bloc_share_now"].sel(bloc=blocs).transpose("draw", "bloc")
+        return day, now, "congress"
+    president = upstream["president"]
     mapping = ({c.key: c.coalition for c in election.candidates if c.coalition in blocs}
                if election is not None else {})
-    return national_from_shares(draws["share_valid"], mapping, blocs), "president"
+    day = national_from_shares(president.draws["share_valid"], mapping, blocs)
+    support = support_on(president.fit).rename(sample="draw", option="candidate")
+    now = national_from_shares(support, mapping, blocs)
+    return day, now, "president"
 
 
 def governors_block(draws: xr.Dataset, result: GovernorFit, source: str) -> dict:
@@ -168,11 +176,12 @@ class GovernorStage:
     def simulate(self, result: GovernorFit, inputs: GovernorInputs,
                  upstream: dict[str, StageResult], seed: int, settings: dict) -> xr.Dataset:
         blocs = list(inputs.races.national_baseline.index)
-        national, source = national_signal(upstream, blocs, inputs.president)
+        national, now, source = national_signal(upstream, blocs, inputs.president)
         draws = simulate_governors(result, national, inputs.races.national_baseline,
                                    seed=derive_seed(seed, f"{self.name}/simulate"),
                                    state_error_scale=float(settings.get("state_error_scale",
-                                                                        1.0)))
+                                                                        1.0)),
+                                   national_now=now)
         draws.attrs["national_signal"] = source
         return draws
 

@@ -49,4 +49,5 @@ __all__ = ["FACTORS", "SUMMARIES", "UNDECIDED_LEVELS", "Factor", "FitRecord", "L
 
 # Seat-model factors and the seat summary (registered on import; no-ops for elections without a
 # congress/ definition).
+from . import governors as _governors  # noqa: E402, F401
 from . import seats as _seats  # noqa: E402, F401
