@@ -38,6 +38,10 @@ VARIANTS = {
     "nested modes, one concentration": {"mode_effects": "nested", "concentration_by": "all"},
     "nested modes, per-pollster concentration": {"mode_effects": "nested",
                                                  "concentration_by": "pollster"},
+    "no mode effects, per-pollster concentration": {"mode_effects": "none",
+                                                    "concentration_by": "pollster"},
+    "no mode effects, per-mode concentration": {"mode_effects": "none",
+                                                "concentration_by": "mode"},
 }
 
 
@@ -68,6 +72,8 @@ def score(result, held: pd.DataFrame, election, spec, rng: np.random.Generator) 
     conc = post["concentration"].stack(sample=("chain", "draw")).values
     pollster_conc = (post["pollster_concentration"].stack(sample=("chain", "draw")).transpose(
         "sample", "pollster") if "pollster_concentration" in post else None)
+    mode_conc = (post["mode_concentration"].stack(sample=("chain", "draw")).transpose(
+        "sample", "mode") if "mode_concentration" in post else None)
     out = []
     for row in held.itertuples():
         shares = np.array([getattr(row, c) for c in candidates], dtype=float)
@@ -81,14 +87,20 @@ def score(result, held: pd.DataFrame, election, spec, rng: np.random.Generator) 
         left = int(np.clip(np.floor(pos), 0, len(knots) - 2))
         w = pos - left
         eta = (1 - w) * eta_knots[:, left] + w * eta_knots[:, left + 1]
+        if mode_conc is not None:
+            c = (mode_conc.sel(mode=row.mode).values
+                 if row.mode in [str(m) for m in mode_conc.coords["mode"].values]
+                 else conc * np.exp(spec.concentration_pollster_sd * rng.standard_normal(n)))
         if row.pollster in known_pollsters:
             eta = eta + house.sel(pollster=row.pollster).values
-            c = (pollster_conc.sel(pollster=row.pollster).values if pollster_conc is not None
-                 else conc)
+            if mode_conc is None:
+                c = (pollster_conc.sel(pollster=row.pollster).values
+                     if pollster_conc is not None else conc)
         else:  # a pollster not seen by the as-of date: its house effect from the fitted scale
             eta = eta + rng.standard_normal(eta.shape) * house_sd[:, None]
-            c = (conc * np.exp(spec.concentration_pollster_sd * rng.standard_normal(n))
-                 if pollster_conc is not None else conc)
+            if mode_conc is None:
+                c = (conc * np.exp(spec.concentration_pollster_sd * rng.standard_normal(n))
+                     if pollster_conc is not None else conc)
         if mode is not None and row.mode in modes and not (
                 spec.mode_effects == "nested" and row.mode == UNKNOWN_MODE):
             eta = eta + mode.sel(mode=row.mode).values
@@ -107,18 +119,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", default="models/president.toml")
     parser.add_argument("--draws", type=int, default=500)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--variants", nargs="+", default=None,
+                        help="names of the variants to run (default: all)")
     args = parser.parse_args(argv)
+    variants = {k: v for k, v in VARIANTS.items()
+                if args.variants is None or k in args.variants}
     election = load_election(args.election)
     polls = read_polls(election.poll_path, election)
     base = load_spec(args.model).with_(draws=args.draws, tune=300, chains=2)
     table = polls.table.assign(known=known_dates(polls.table))
-    totals = {name: 0.0 for name in VARIANTS}
+    totals = {name: 0.0 for name in variants}
     counted = 0
     for origin in args.origins:
         held = table[(table["known"] > pd.Timestamp(origin))
                      & (table["known"] <= pd.Timestamp(origin + dt.timedelta(args.horizon)))]
         line = [f"{origin} ({len(held)} polls ahead)"]
-        for name, changes in VARIANTS.items():
+        for name, changes in variants.items():
             spec = base.with_(**changes)
             start = time.perf_counter()
             result = fit(polls, election, spec, as_of=origin, seed=args.seed, progress=False)

@@ -1,293 +1,486 @@
-"""The ``forecast`` command. Thin: parses arguments and calls the library."""
+"""The ``forecast`` command: one command tree (click). Thin: parses options and calls the library.
+
+Exit codes: 0 done, 1 internal error (a short message; ``--verbose`` shows the traceback),
+2 bad input or a bad option (one line per problem, nothing written), 3 a fit did not converge
+(with ``--strict``), 130 interrupted.
+"""
 
 from __future__ import annotations
 
-import argparse
+import datetime as dt
+import logging
 import sys
+import time
+import traceback
 from pathlib import Path
 
-from .dates import iso_date
+import click
+
+from . import __version__
 from .problems import InputError
 
 DEFAULT_ELECTION = "polls/mx2018"
 DEFAULT_SEED = 20180701
+EXIT_INTERNAL = 1
 EXIT_INPUT = 2
 EXIT_NOT_CONVERGED = 3
+EXIT_INTERRUPTED = 130
+
+log = logging.getLogger("forecast")
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="forecast",
-        description="Bayesian election forecasting: polls -> fit -> simulate -> report.")
-    sub = parser.add_subparsers(dest="command", required=True)
+class DateType(click.ParamType):
+    """A date YYYY-MM-DD."""
 
-    def common(p: argparse.ArgumentParser) -> None:
-        p.add_argument("election_dir", nargs="?", default=DEFAULT_ELECTION,
-                       help=f"election folder (default {DEFAULT_ELECTION})")
-        p.add_argument("--out", default="reports", help="output folder (default reports/)")
-        p.add_argument("--seed", type=int, default=None,
-                       help="random seed (default 20180701; update: the forecast's own)")
-        p.add_argument("--model", default=None, help="model spec TOML (default "
-                       "models/president.toml)")
-        p.add_argument("--draws", type=int, default=None, help="draws per chain (override)")
-        p.add_argument("--tune", type=int, default=None, help="tuning steps per chain (override)")
-        p.add_argument("--chains", type=int, default=None, help="chains (override)")
+    name = "YYYY-MM-DD"
 
-    run = sub.add_parser("run", help="fit, simulate and write the report")
-    common(run)
-    run.add_argument("--as-of", type=iso_date, default=None,
-                     help="use only polls whose fieldwork ended by this date")
-    run.add_argument("--no-congress", action="store_true",
-                     help="skip the Congress projection (party polls and seats)")
-    run.add_argument("--no-governors", action="store_true",
-                     help="skip the governor races (state polls)")
-    run.add_argument("--strict", action="store_true",
-                     help="exit non-zero (3) when the fit fails its convergence checks")
-
-    tl = sub.add_parser("timeline", help="fit as of a series of dates; store P(win) over time")
-    common(tl)
-    tl.add_argument("--every", type=int, default=7, help="days between as-of dates")
-    tl.add_argument("--start", type=iso_date, default=None)
-    tl.add_argument("--end", type=iso_date, default=None)
-    tl.add_argument("--dates", type=iso_date, nargs="*", default=None, help="explicit dates")
-    tl.add_argument("--workers", type=int, default=None,
-                    help="local processes (default: cores / cores used by one fit)")
-    tl.add_argument("--scheduler", default=None, help="Dask scheduler address (tcp://...)")
-
-    up = sub.add_parser("update", help="refit after new polls and re-render the report "
-                        "(adds this as-of point to timeline.csv when a timeline exists)")
-    common(up)
-    up.add_argument("--strict", action="store_true")
-    up.add_argument("--no-congress", action="store_true")
-    up.add_argument("--no-governors", action="store_true")
-
-    polls = sub.add_parser("polls", help="manage poll files")
-    polls_sub = polls.add_subparsers(dest="polls_command", required=True)
-    add = polls_sub.add_parser("add", help="validate new rows and append them atomically")
-    add.add_argument("election_dir")
-    add.add_argument("rows", help="CSV of new polls in the poll file's own columns")
-
-    rep = sub.add_parser("report", help="re-simulate and re-write the report from a saved fit")
-    rep.add_argument("--fit", default="reports/fit.nc", help="saved fit (netCDF)")
-    rep.add_argument("--out", default="reports")
-    rep.add_argument("--seed", type=int, default=None,
-                     help="seed of the simulation (default: the forecast's own)")
-    rep.add_argument("--election-dir", default=None)
-
-    val = sub.add_parser("validate", help="check an election's definition and poll file")
-    val.add_argument("election_dir", nargs="?", default=DEFAULT_ELECTION)
-
-    sub.add_parser("backtest", help="score forecasts as of dates against official results "
-                   "(forecast backtest ELECTION_DIR --as-of DATE ... [--json])")
-    sub.add_parser("study", help="sensitivity study: scenarios x factors -> xarray netCDF "
-                   "(forecast study SPEC.toml --out FILE.nc [--scheduler tcp://...])")
-    seats = sub.add_parser("seats", help="seat allocation under the electoral law")
-    seats.add_argument("seats_args", nargs=argparse.REMAINDER)
-    return parser
+    def convert(self, value, param, ctx):
+        if isinstance(value, dt.date):
+            return value
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            self.fail(f"{value!r} is not a date YYYY-MM-DD", param, ctx)
 
 
-def _overrides(args: argparse.Namespace) -> dict:
-    return {k: v for k, v in (("draws", args.draws), ("tune", args.tune),
-                              ("chains", args.chains)) if v is not None}
+DATE = DateType()
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``forecast`` command; returns the exit code."""
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:2] == ["seats", "allocate"]:
-        from .seats.allocate_cli import main as allocate_main
-
-        return allocate_main(argv[2:])
-    if argv[:1] == ["backtest"]:
-        from .backtest import main as backtest_main
-
-        return backtest_main(argv[1:])
-    if argv[:1] == ["study"]:
-        from .study import main as study_main
-
-        return study_main(argv[1:])
-    args = _parser().parse_args(argv)
-    try:
-        if args.command == "validate":
-            return _validate(args)
-        if args.command == "run":
-            return _run(args)
-        if args.command == "timeline":
-            return _timeline(args)
-        if args.command == "update":
-            return _update(args)
-        if args.command == "polls":
-            from .poll_file import add_polls
-
-            added = add_polls(args.election_dir, args.rows)
-            for warning in added.warnings:
-                print(warning, file=sys.stderr)
-            print(f"added {added.rows} poll(s) to {added.poll_file}: {added.polls_before} -> "
-                  f"{added.polls_after} polls")
-            return 0
-        if args.command == "report":
-            from .pipeline import rereport
-
-            forecast = rereport(args.fit, args.out, seed=args.seed,
-                                election_dir=args.election_dir)
-            print(f"report written to {Path(args.out) / 'index.html'} (as of "
-                  f"{forecast.as_of})")
-            return 0
-        if args.command == "seats":
-            print("usage: forecast seats allocate --chamber deputies|senate --votes FILE "
-                  "[--rules FILE | --year 2018|2021|2024]", file=sys.stderr)
-            return EXIT_INPUT
-    except InputError as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
-        errors = sum(p.severity == "error" for p in exc.problems)
-        print(f"forecast: {errors} error(s) in the input; nothing was written", file=sys.stderr)
-        return EXIT_INPUT
-    return 0
+def _configure_logging(quiet: bool, verbose: bool) -> None:
+    level = logging.WARNING if quiet else logging.DEBUG if verbose else logging.INFO
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    root = logging.getLogger("forecast")
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    root.propagate = False
 
 
-def _validate(args: argparse.Namespace) -> int:
-    from .engine import load_inputs
-    from .stages import Options
-
-    inputs = load_inputs(args.election_dir, Options(congress=False, governors=False)
-                         ).stage("president")
-    for w in inputs.polls.warnings:
-        print(w, file=sys.stderr)
-    print(f"{inputs.polls.path}: {len(inputs.polls)} polls OK "
-          f"({len(inputs.polls.warnings)} warning(s))")
-    return 0
+def election_argument(f):
+    return click.argument("election_dir", required=False, default=DEFAULT_ELECTION,
+                          metavar="[ELECTION_DIR]")(f)
 
 
-def _print_summary(summary: dict) -> None:
-    print(f"\n{summary['election']} — forecast as of {summary['as_of']} "
-          f"({summary['polls_used']} polls)")
-    print(f"{'candidate':<14}{'P(win)':>8}{'total q05':>11}{'q50':>8}{'q95':>8}"
-          f"{'valid q50':>11}")
-    for key, c in sorted(summary["candidates"].items(), key=lambda kv: -kv[1]["p_win"]):
-        st = c["share_total"]
-        print(f"{key:<14}{c['p_win']:>8.1%}{st['q05']:>11.1%}{st['q50']:>8.1%}{st['q95']:>8.1%}"
-              f"{c['share_valid']['q50']:>11.1%}")
-    print(f"P(winner under a third of the total vote): {summary['p_winner_under_third']:.1%}")
-    chambers = summary.get("chambers")
-    if chambers:
-        print(f"\n{'seats':<14}{'chamber':<10}{'q05':>6}{'q50':>6}{'q95':>6}"
-              f"{'P(majority)':>13}{'P(2/3)':>9}")
-        for chamber in ("deputies", "senate"):
-            for key, c in chambers[chamber]["coalitions"].items():
-                q = c["seats"]
-                print(f"{key:<14}{chamber:<10}{q['q05']:>6.0f}{q['q50']:>6.0f}{q['q95']:>6.0f}"
-                      f"{c['p_majority']:>13.1%}{c['p_two_thirds']:>9.1%}")
-    governors = summary.get("governors")
-    if governors:
-        print("\ngovernors: P(win) of the favourite per state")
-        for state, v in governors.items():
-            if isinstance(v, dict) and "p_win" in v:
-                lead = max(v["p_win"], key=v["p_win"].get)
-                print(f"  {state:<12}{lead:<6}{v['p_win'][lead]:>7.1%}  "
-                      f"({v['polls_used']} polls)")
-        for key, c in governors["count"].items():
-            if c["mean"] >= 0.05:
-                print(f"  count {key:<6} median {c['q50']:.0f} (90%: {c['q05']:.0f}–"
-                      f"{c['q95']:.0f}), P(>= 5) {c['p_at_least'][5]:.1%}")
+def fit_options(f):
+    """Options shared by the commands that fit models."""
+    options = [
+        click.option("--out", default="reports", show_default=True, metavar="DIR",
+                     help="forecast folder (written as a unit; its fits are reused when they "
+                          "are exactly the ones this run would make)"),
+        click.option("--seed", type=int, default=None, metavar="N",
+                     help=f"random seed (default {DEFAULT_SEED}; update: the forecast's own)"),
+        click.option("--model", default=None, metavar="FILE",
+                     help="model file of the presidential polls (default: the election's, "
+                          "else models/president.toml)"),
+        click.option("--draws", type=click.IntRange(min=1), default=None, metavar="N",
+                     help="draws per chain, every poll model (override)"),
+        click.option("--tune", type=click.IntRange(min=1), default=None, metavar="N",
+                     help="tuning steps per chain, every poll model (override)"),
+        click.option("--chains", type=click.IntRange(min=1), default=None, metavar="N",
+                     help="chains, every poll model (override)"),
+        click.option("--no-congress", is_flag=True,
+                     help="leave out the Congress projection (party polls and seats)"),
+        click.option("--no-governors", is_flag=True,
+                     help="leave out the governor races (state polls)"),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
 
 
-def _describe(d: dict) -> str:
-    state = "converged" if d["converged"] else "NOT CONVERGED"
-    return (f"fit {state}: max R-hat {d['max_rhat']:.4f}, divergences {d['divergences']}, "
-            f"min ESS bulk (election-day shares) {d['min_ess_bulk']:.0f}, "
-            f"{d['chains']}x{d['draws']} draws in {d['fit_seconds']:.1f} s")
+def strict_option(f):
+    return click.option("--strict", is_flag=True,
+                        help="exit 3 when any fit fails its convergence checks")(f)
 
 
-def _report_diagnostics(diagnostics) -> None:
-    print(diagnostics.describe())
-    if not diagnostics.converged:
-        print("\n" + "!" * 72 + "\nWARNING: THE MODEL DID NOT CONVERGE — the forecast below is "
-              "not reliable.\n" + "\n".join(diagnostics.problems) + "\n" + "!" * 72,
-              file=sys.stderr)
+def _overrides(draws: int | None, tune: int | None, chains: int | None) -> dict:
+    return {k: v for k, v in (("draws", draws), ("tune", tune), ("chains", chains))
+            if v is not None}
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"],
+                               "max_content_width": 100})
+@click.version_option(__version__, "--version", prog_name="forecast")
+@click.option("-q", "--quiet", is_flag=True, help="print only warnings and results")
+@click.option("-v", "--verbose", is_flag=True,
+              help="print progress details, and the traceback of an internal error")
+@click.pass_context
+def cli(ctx: click.Context, quiet: bool, verbose: bool) -> None:
+    """Bayesian election forecasting: polls -> fit -> simulate -> seats -> report.
+
+    Every command reads an election folder (default polls/mx2018: election.toml, poll files,
+    congress/ and governors/ when the election has them) and the model files in models/.
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["verbose"] = verbose
+    _configure_logging(quiet, verbose)
+
+
+# --------------------------------------------------------------------------------------------
+# Output helpers
+# --------------------------------------------------------------------------------------------
 
 
 def _print_warnings(summary: dict) -> None:
     warnings = summary["poll_warnings"]
     if warnings:
-        print(f"{len(warnings)} poll-file warning(s) (treatments applied; see the report):",
-              file=sys.stderr)
+        click.echo(f"{len(warnings)} note(s) and poll-file warning(s) (treatments applied; see "
+                   "the report):", err=True)
         for w in warnings[:5]:
-            print(f"  {w}", file=sys.stderr)
+            click.echo(f"  {w}", err=True)
         if len(warnings) > 5:
-            print(f"  ... and {len(warnings) - 5} more", file=sys.stderr)
+            click.echo(f"  ... and {len(warnings) - 5} more", err=True)
 
 
-def _print_forecast(forecast, out: str) -> bool:
-    """Terminal output of a forecast; returns whether every fit converged."""
-    summary = forecast.summary
-    _print_warnings(summary)
+def _report_diagnostics(diagnostics) -> None:
+    click.echo(diagnostics.describe())
+    if not diagnostics.converged:
+        click.echo("\n" + "!" * 72 + "\nWARNING: THE MODEL DID NOT CONVERGE — the forecast "
+                   "below is not reliable.\n" + "\n".join(diagnostics.problems) + "\n"
+                   + "!" * 72, err=True)
+
+
+_LABELS = {"president": "", "congress": "party polls: ", "governors": "state polls (governors): "}
+
+
+def _print_fits(forecast, out: str) -> bool:
+    """One paragraph per fit (fresh or reused); returns whether every fit converged."""
     ok = True
     for name, result in forecast.results.items():
         d = result.fit.diagnostics
-        label = {"president": "", "congress": "party polls: ",
-                 "governors": "state polls (governors): "}.get(name, f"{name}: ")
+        label = _LABELS.get(name, f"{name}: ")
         if result.reused:
-            print(f"{label}fit reused from {out} (same polls, settings and seed): "
-                  f"{'converged' if d.converged else 'NOT CONVERGED'}, max R-hat "
-                  f"{d.max_rhat:.4f}")
+            click.echo(f"{label}fit reused from {out} (same polls, settings and seed): "
+                       f"{'converged' if d.converged else 'NOT CONVERGED'}, max R-hat "
+                       f"{d.max_rhat:.4f}")
+            if not d.converged:
+                _report_diagnostics(d)
         else:
-            print(label, end="")
+            click.echo(label, nl=False)
             _report_diagnostics(d)
         ok = ok and d.converged
-    _print_summary(summary)
-    print(f"\nreport: {Path(out) / 'index.html'}")
     return ok
 
 
-def _run(args: argparse.Namespace) -> int:
-    from .pipeline import run
+def _print_summary(summary: dict) -> None:
+    click.echo(f"\n{summary['election']} — forecast as of {summary['as_of']} "
+               f"({summary['polls_used']} polls)")
+    try:
+        from .report.headline import headline_sentences
+    except ImportError:  # the report package is built without it
+        headline_sentences = None
+    if headline_sentences is not None:
+        for sentence in headline_sentences(summary):
+            click.echo(f"  {sentence}")
+        click.echo("")
+    click.echo(f"{'candidate':<26}{'P(win)':>8}{'total q05':>11}{'q50':>8}{'q95':>8}"
+               f"{'valid q50':>11}")
+    for key, c in sorted(summary["candidates"].items(), key=lambda kv: -kv[1]["p_win"]):
+        st = c["share_total"]
+        click.echo(f"{c.get('name', key)[:25]:<26}{c['p_win']:>8.1%}{st['q05']:>11.1%}"
+                   f"{st['q50']:>8.1%}{st['q95']:>8.1%}{c['share_valid']['q50']:>11.1%}")
+    click.echo(f"P(winner under a third of the total vote): "
+               f"{summary['p_winner_under_third']:.1%}")
+    chambers = summary.get("chambers")
+    if chambers:
+        click.echo(f"\n{'seats':<26}{'chamber':<10}{'q05':>6}{'q50':>6}{'q95':>6}"
+                   f"{'P(majority)':>13}{'P(2/3)':>9}")
+        for chamber in ("deputies", "senate"):
+            for key, c in chambers[chamber]["coalitions"].items():
+                q = c["seats"]
+                click.echo(f"{c.get('name', key)[:25]:<26}{chamber:<10}{q['q05']:>6.0f}"
+                           f"{q['q50']:>6.0f}{q['q95']:>6.0f}{c['p_majority']:>13.1%}"
+                           f"{c['p_two_thirds']:>9.1%}")
+    governors = summary.get("governors")
+    if governors:
+        click.echo("\ngovernors: P(win) of the favourite per state")
+        for state, v in governors.items():
+            if isinstance(v, dict) and "p_win" in v:
+                lead = max(v["p_win"], key=v["p_win"].get)
+                click.echo(f"  {v.get('name', state)[:20]:<22}{lead:<12}"
+                           f"{v['p_win'][lead]:>7.1%}  ({v['polls_used']} polls)")
+        for key, c in governors["count"].items():
+            if c["mean"] >= 0.05:
+                at_least = c["p_at_least"]
+                half = (len(at_least) - 1) // 2 + 1
+                click.echo(f"  count {key:<12} median {c['q50']:.0f} (90%: {c['q05']:.0f}–"
+                           f"{c['q95']:.0f}), P(>= {half}) {at_least[half]:.1%}")
 
-    seed = DEFAULT_SEED if args.seed is None else args.seed
-    forecast = run(args.election_dir, as_of=args.as_of, out_dir=args.out, seed=seed,
-                   model_file=args.model, spec_changes=_overrides(args),
-                   congress=not getattr(args, "no_congress", False),
-                   governors=not getattr(args, "no_governors", False))
-    ok = _print_forecast(forecast, args.out)
-    if args.strict and not ok:
-        return EXIT_NOT_CONVERGED
-    return 0
+
+def _finish(forecast, out: str, strict: bool) -> int:
+    summary = forecast.summary
+    _print_warnings(summary)
+    ok = _print_fits(forecast, out)
+    _print_summary(summary)
+    click.echo(f"\nreport: {Path(out) / 'index.html'}")
+    return EXIT_NOT_CONVERGED if strict and not ok else 0
 
 
-def _update(args: argparse.Namespace) -> int:
+# --------------------------------------------------------------------------------------------
+# Commands
+# --------------------------------------------------------------------------------------------
+
+
+@cli.command()
+@election_argument
+@click.option("--as-of", type=DATE, default=None,
+              help="use only polls public (published, else fieldwork ended) by this date; "
+                   "default: the latest poll of any poll file of the election")
+@fit_options
+@strict_option
+def run(election_dir, as_of, out, seed, model, draws, tune, chains, no_congress, no_governors,
+        strict) -> int:
+    """Fit, simulate and write the forecast folder (report, summary.json, tables, fits)."""
+    from .pipeline import run as run_forecast
+
+    forecast = run_forecast(election_dir, as_of=as_of, out_dir=out,
+                            seed=DEFAULT_SEED if seed is None else seed, model_file=model,
+                            spec_changes=_overrides(draws, tune, chains),
+                            congress=not no_congress, governors=not no_governors)
+    return _finish(forecast, out, strict)
+
+
+def _update_once(election_dir, out, seed, model, draws, tune, chains, no_congress,
+                 no_governors, strict) -> int:
+    from .changes import change_table
     from .pipeline import update
 
-    plan, previous, forecast = update(args.election_dir, out_dir=args.out, seed=args.seed,
-                                      model_file=args.model, spec_changes=_overrides(args),
-                                      congress=not args.no_congress,
-                                      governors=not args.no_governors)
+    start = time.perf_counter()
+    plan, previous, forecast = update(election_dir, out_dir=out, seed=seed, model_file=model,
+                                      spec_changes=_overrides(draws, tune, chains),
+                                      congress=not no_congress, governors=not no_governors)
     if forecast is None:
-        print(f"no new polls since the forecast as of {plan.previous_as_of}: nothing to do "
-              f"({Path(args.out) / 'index.html'} is up to date)")
+        click.echo(f"no new polls since the forecast as of {plan.previous_as_of}: nothing to do "
+                   f"({Path(out) / 'index.html'} is up to date)")
         return 0
-    ok = _print_forecast(forecast, args.out)
-    if args.strict and not ok:
-        return EXIT_NOT_CONVERGED
+    new = ", ".join(f"{n} {name}" for name, n in plan.new_polls.items() if n)
+    click.echo(f"new polls since {plan.previous_as_of or 'the last forecast'}: {new or 'none'}; "
+               f"refitted: {', '.join(plan.changed) or 'nothing'}")
+    code = _finish(forecast, out, strict)
+    click.echo("\nwhat changed:")
+    for line in change_table(previous, forecast.summary):
+        click.echo(f"  {line}")
+    click.echo(f"\nupdate done in {time.perf_counter() - start:.1f} s")
+    return code
+
+
+@cli.command()
+@election_argument
+@fit_options
+@strict_option
+def update(election_dir, out, seed, model, draws, tune, chains, no_congress, no_governors,
+           strict) -> int:
+    """Refit after new polls: nothing when no poll is new; otherwise only the models whose
+    polls changed, and print what changed (adds the point to timeline.csv when there is one)."""
+    return _update_once(election_dir, out, seed, model, draws, tune, chains, no_congress,
+                        no_governors, strict)
+
+
+@cli.command()
+@election_argument
+@fit_options
+@click.option("--interval", type=click.FloatRange(min=0.2), default=2.0, show_default=True,
+              metavar="SECONDS", help="how often the poll files are checked")
+@click.option("--once", is_flag=True, help="check once and stop (for scripts and tests)")
+def watch(election_dir, out, seed, model, draws, tune, chains, no_congress, no_governors,
+          interval, once) -> int:
+    """Keep the models compiled and update the forecast whenever a poll file changes.
+
+    A long-running process: the first update compiles the models; later ones reuse them
+    (a refit after one new presidential poll takes the sampling time only). Ctrl-C stops.
+    """
+    from .watch import poll_files, snapshot
+
+    files = poll_files(election_dir)
+    seen = None
+    while True:
+        current = snapshot(files)
+        if current != seen:
+            seen = current
+            try:
+                _update_once(election_dir, out, seed, model, draws, tune, chains, no_congress,
+                             no_governors, False)
+            except InputError as exc:  # a half-edited poll file: say so and keep watching
+                _print_problems(exc)
+                click.echo("forecast watch: not updated; waiting for the files to be fixed",
+                           err=True)
+            click.echo(f"watching {len(files)} poll file(s) (Ctrl-C to stop)", err=True)
+        if once:
+            return 0
+        time.sleep(interval)
+
+
+@cli.command()
+@click.option("--fit", "fit_path", default="reports/fit.nc", show_default=True,
+              metavar="FILE", help="the presidential fit of a forecast folder (its other fits "
+                                   "are read from the same folder)")
+@click.option("--out", default="reports", show_default=True, metavar="DIR",
+              help="folder of the re-rendered report")
+@click.option("--seed", type=int, default=None, metavar="N",
+              help="seed of the simulation (default: the forecast's own, which gives its "
+                   "numbers again)")
+@click.option("--election-dir", default=None, metavar="DIR",
+              help="the election folder (default: the one recorded in the fit)")
+def report(fit_path, out, seed, election_dir) -> int:
+    """Simulate again from saved fits and re-write the report, without refitting."""
+    from .pipeline import rereport
+
+    forecast = rereport(fit_path, out, seed=seed, election_dir=election_dir)
+    click.echo(f"report written to {Path(out) / 'index.html'} (as of {forecast.as_of})")
     return 0
 
 
-def _timeline(args: argparse.Namespace) -> int:
+@cli.command()
+@election_argument
+@fit_options
+@click.option("--every", type=click.IntRange(min=1), default=7, show_default=True, metavar="DAYS",
+              help="days between as-of dates")
+@click.option("--start", type=DATE, default=None, help="first as-of date")
+@click.option("--end", type=DATE, default=None, help="last as-of date (default: last poll)")
+@click.option("--dates", type=DATE, multiple=True, help="explicit as-of dates (repeatable)")
+@click.option("--workers", type=click.IntRange(min=1), default=None, metavar="N",
+              help="local processes (default: cores / cores used by one fit)")
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="Dask scheduler address (tcp://host:8786): run the fits there")
+def timeline(election_dir, out, seed, model, draws, tune, chains, no_congress, no_governors,
+             every, start, end, dates, workers, scheduler) -> int:
+    """Fit as of a series of dates; store P(win) and seats over time (timeline.csv, .nc) and
+    add the over-time charts to the report."""
     from .engine import load_inputs
     from .stages import Options
     from .timeline import run_timeline, weekly_dates
 
-    inputs = load_inputs(args.election_dir, Options(model_file=args.model, congress=False,
-                                                    governors=False)).stage("president")
-    dates = args.dates or weekly_dates(inputs.polls, inputs.election, every_days=args.every,
-                                       start=args.start, end=args.end)
-    seed = DEFAULT_SEED if args.seed is None else args.seed
-    frame = run_timeline(args.election_dir, dates, out_dir=args.out, seed=seed,
-                         model_file=args.model, spec_changes=_overrides(args),
-                         client=args.scheduler, workers=args.workers)
+    inputs = load_inputs(election_dir, Options(model_file=model, congress=False,
+                                               governors=False)).stage("president")
+    chosen = list(dates) or weekly_dates(inputs.polls, inputs.election, every_days=every,
+                                         start=start, end=end)
+    frame = run_timeline(election_dir, chosen, out_dir=out,
+                         seed=DEFAULT_SEED if seed is None else seed, model_file=model,
+                         spec_changes=_overrides(draws, tune, chains), client=scheduler,
+                         workers=workers, seats=not no_congress)
     wide = frame.pivot(index="as_of", columns="candidate", values="p_win")
-    print(wide.to_string(float_format=lambda x: f"{x:.3f}"))
-    print(f"timeline written to {Path(args.out) / 'timeline.csv'}")
+    click.echo(wide.to_string(float_format=lambda x: f"{x:.3f}"))
+    click.echo(f"timeline written to {Path(out) / 'timeline.csv'}")
     return 0
+
+
+@cli.command()
+@election_argument
+def validate(election_dir) -> int:
+    """Check an election's definition and every poll file (presidential, party, state)."""
+    from .engine import load_inputs, stage_by_name
+
+    inputs = load_inputs(election_dir)
+    for name, stage_inputs in inputs.stages.items():
+        stage = stage_by_name(name)
+        for w in stage.warnings(stage_inputs):
+            click.echo(str(w), err=True)
+        polls = stage_inputs.polls
+        click.echo(f"{polls.path}: {len(polls)} polls OK ({len(polls.warnings)} warning(s))")
+    return 0
+
+
+@cli.group()
+def polls() -> None:
+    """Manage poll files."""
+
+
+@polls.command("add")
+@click.argument("election_dir")
+@click.argument("rows", metavar="ROWS.csv")
+def polls_add(election_dir, rows) -> int:
+    """Validate new rows and append them to the election's poll file (locked, atomic, in the
+    file's own encoding and separator)."""
+    from .poll_file import add_polls
+
+    added = add_polls(election_dir, rows)
+    for warning in added.warnings:
+        click.echo(str(warning), err=True)
+    click.echo(f"added {added.rows} poll(s) to {added.poll_file}: {added.polls_before} -> "
+               f"{added.polls_after} polls")
+    return 0
+
+
+_PASS_THROUGH = {"ignore_unknown_options": True, "allow_extra_args": True,
+                 "help_option_names": []}
+
+
+@cli.group()
+def seats() -> None:
+    """Seat allocation under the electoral law (rules by year: polls/rules/)."""
+
+
+@seats.command("allocate", context_settings=_PASS_THROUGH, add_help_option=False)
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def seats_allocate(args) -> int:
+    """Apply the seat law to one vote table (forecast seats allocate --help for the options)."""
+    from .seats.allocate_cli import main as allocate_main
+
+    return allocate_main(list(args))
+
+
+@cli.command(context_settings=_PASS_THROUGH, add_help_option=False)
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def backtest(args) -> int:
+    """Score forecasts as of past dates against official results (forecast backtest --help)."""
+    from .backtest import main as backtest_main
+
+    return backtest_main(list(args))
+
+
+@cli.command(context_settings=_PASS_THROUGH, add_help_option=False)
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def study(args) -> int:
+    """Sensitivity study: scenarios x factors -> netCDF and a comparison page (forecast study
+    --help)."""
+    from .study import main as study_main
+
+    return study_main(list(args))
+
+
+# --------------------------------------------------------------------------------------------
+# Entry point
+# --------------------------------------------------------------------------------------------
+
+
+def _print_problems(exc: InputError) -> None:
+    for problem in exc.problems:
+        click.echo(str(problem), err=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``forecast`` command; returns the exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    verbose = "-v" in argv or "--verbose" in argv
+    try:
+        result = cli.main(args=argv, prog_name="forecast", standalone_mode=False)
+    except click.exceptions.Exit as exc:  # --help, --version
+        return exc.exit_code
+    except click.UsageError as exc:
+        exc.show()
+        return EXIT_INPUT
+    except click.exceptions.Abort:
+        return EXIT_INTERRUPTED
+    except InputError as exc:
+        from .problems import OutputError
+
+        _print_problems(exc)
+        errors = sum(p.severity == "error" for p in exc.problems)
+        what = "could not write the output: nothing was written" if isinstance(
+            exc, OutputError) else \
+            f"{errors} error(s) in the input; nothing was written"
+        click.echo(f"forecast: {what}", err=True)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        click.echo("forecast: interrupted", err=True)
+        return EXIT_INTERRUPTED
+    except Exception as exc:  # noqa: BLE001 - the last resort: one line, not a traceback
+        if verbose:
+            traceback.print_exc()
+        click.echo(f"forecast: internal error: {type(exc).__name__}: {exc}"
+                   + ("" if verbose else " (run with --verbose for the traceback)"), err=True)
+        return EXIT_INTERNAL
+    return int(result or 0)
 
 
 if __name__ == "__main__":

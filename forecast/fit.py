@@ -141,11 +141,13 @@ class Fit:
 #: Posterior variables a fit keeps (what simulations, reports and studies read); the others
 #: (non-centred offsets) only served the sampler and the diagnostics.
 STORED = ("latent", "house_effect", "mode_effect", "random_walk_sd", "house_effect_sd",
-          "concentration", "pollster_concentration", "latent_horizon", "polling_error_sd",
+          "concentration", "pollster_concentration", "mode_concentration", "latent_horizon",
+          "polling_error_sd",
           "polling_error_raw", "vote_share_valid")
 
 _PARAMETERS = ("level", "innovation", "random_walk_sd", "house_effect_sd", "house_effect_raw",
-               "mode_effect_raw", "log_concentration", "concentration_pollster_raw")
+               "mode_effect_raw", "log_concentration", "concentration_pollster_raw",
+               "concentration_mode_raw")
 
 
 def diagnose(posterior: xr.DataTree, *, sampler: str, fit_seconds: float,

@@ -411,16 +411,21 @@ def build_model(data: ModelData, spec: ModelSpec) -> pm.Model:
         log_conc = pm.Normal("log_concentration", mu=np.log(spec.concentration_median),
                              sigma=spec.concentration_log_sd)
         concentration = pm.Deterministic("concentration", pt.exp(log_conc))
-        if spec.concentration_by == "pollster" and len(data.file_pollsters) > 1:
-            # Extra variance per pollster (hierarchical): an opt-in online poll of 28,000
-            # interviews counts as its pollster's concentration at most, not as 28,000 (the
-            # Dirichlet-multinomial caps a poll's information near its concentration).
-            conc_raw = pm.Normal("concentration_pollster_raw", 0.0, 1.0, dims="pollster")
+        # The Dirichlet-multinomial caps a poll's information near its concentration: an
+        # opt-in online poll of 28,000 interviews counts as a concentration, not as 28,000.
+        # With concentration_by = "pollster" (or "mode") that concentration is its pollster's
+        # (mode's), hierarchical around the common one: groups whose polls scatter more
+        # around the trend count for less.
+        group = {"pollster": "pollster", "mode": "mode"}.get(spec.concentration_by)
+        by_group = group is not None and len(
+            data.file_pollsters if group == "pollster" else data.file_modes) > 1
+        if by_group:
+            conc_raw = pm.Normal(f"concentration_{group}_raw", 0.0, 1.0, dims=group)
             poll_conc = pt.exp(log_conc + spec.concentration_pollster_sd
-                               * conc_raw[d["pollster_index"]])
-            pm.Deterministic("pollster_concentration",
+                               * conc_raw[d[f"{group}_index"]])
+            pm.Deterministic(f"{group}_concentration",
                              pt.exp(log_conc + spec.concentration_pollster_sd * conc_raw),
-                             dims="pollster")
+                             dims=group)
         else:
             poll_conc = concentration
 
@@ -437,8 +442,7 @@ def build_model(data: ModelData, spec: ModelSpec) -> pm.Model:
         offered = d["offered"]
         expo = pt.exp(eta_poll - pt.max(eta_poll, axis=-1, keepdims=True)) * offered
         p = expo / pt.sum(expo, axis=-1, keepdims=True)
-        conc = poll_conc[:, None] if spec.concentration_by == "pollster" and len(
-            data.file_pollsters) > 1 else poll_conc
+        conc = poll_conc[:, None] if by_group else poll_conc
         pm.CustomDist(
             "polls", d["poll_counts"].sum(axis=1), (p + 1e-9 * (1 - offered)) * conc,
             dist=_dm_dist, logp=_dm_logp(d), signature="(),(k)->(k)",

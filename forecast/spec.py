@@ -66,7 +66,7 @@ _LAYOUT = {
 SAMPLERS = ("nutpie", "pymc")
 #: Settings that take one of a few words.
 CHOICES = {"sampler": SAMPLERS, "mode_effects": ("nested", "separate", "none"),
-           "concentration_by": ("pollster", "all")}
+           "concentration_by": ("pollster", "mode", "all")}
 #: Float settings that may be 0 (the others must be > 0).
 _MAY_BE_ZERO = ("polling_error_size_exponent", "polling_error_log_sd",
                 "concentration_pollster_sd")

@@ -18,6 +18,7 @@ cores instead of oversubscribing them. A progress bar is shown on stderr when it
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 from pathlib import Path
 
@@ -28,6 +29,8 @@ from .election import Election
 from .model import known_dates
 from .polls import PollTable
 from .sampling import threads_for_workers
+
+log = logging.getLogger(__name__)
 
 #: Columns of ``timeline.csv``.
 COLUMNS = ["as_of", "candidate", "p_win", "share_valid_q05", "share_valid_q50",
@@ -49,8 +52,9 @@ def run_timeline(election_dir: str | Path, dates: list[dt.date], *,
                  out_dir: str | Path | None = "reports", seed: int = 20180701,
                  model_file: str | Path | None = None, spec_changes: dict | None = None,
                  progress: bool | None = None, client: object | str | None = None,
-                 workers: int | None = None) -> pd.DataFrame:
-    """Fit as of each date, in parallel, and return (and store) P(win) and shares over time.
+                 workers: int | None = None, seats: bool = True) -> pd.DataFrame:
+    """Fit as of each date, in parallel, and return (and store) P(win), shares and seats over
+    time.
 
     Parameters
     ----------
@@ -84,7 +88,7 @@ def run_timeline(election_dir: str | Path, dates: list[dt.date], *,
 
     dates = sorted(set(dates))
     study = Study(election_dir, factors={"as_of": [d.isoformat() for d in dates]}, seed=seed,
-                  spec_changes=spec_changes, model_file=model_file, seats=False,
+                  spec_changes=spec_changes, model_file=model_file, seats=seats,
                   governors=False)
     n = study.local_workers(workers)
     threads = None
@@ -100,7 +104,23 @@ def run_timeline(election_dir: str | Path, dates: list[dt.date], *,
         out = Path(out_dir)
         atomic_write_bytes(out / "timeline.csv", csv_bytes(frame))
         save_study(ds, out / "timeline.nc")
+        _refresh_report(out)
     return frame
+
+
+def _refresh_report(out: Path) -> None:
+    """Re-render the forecast in ``out`` (if it holds one) so its report shows the timeline."""
+    from .output import read_manifest
+    from .pipeline import rereport
+    from .problems import InputError
+
+    if read_manifest(out) is None or not (out / "fit.nc").is_file():
+        return
+    try:
+        rereport(out / "fit.nc", out)
+    except InputError as exc:  # the folder's forecast is of other definitions: leave it
+        log.warning("timeline written; the report in %s was not refreshed: %s", out,
+                    exc.problems[0] if exc.problems else exc)
 
 
 def timeline_frame(ds) -> pd.DataFrame:

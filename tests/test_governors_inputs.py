@@ -226,9 +226,14 @@ def test_model_arrays_on_2018_polls(races):
     early = prepare_governors(races, polls, GovernorSpec(), as_of=dt.date(2018, 5, 1))
     assert not early.ballot[races.states.index("chiapas"), pvem]
     assert data.ballot[races.states.index("chiapas"), pvem]
-    # Older polls weigh less: weight exp(-age / 45 days).
-    age = (pd.Timestamp("2018-06-28") - data.polls["reference"]).dt.days.to_numpy()
+    # Older polls weigh less: weight exp(-age / 45 days), age counted back from the newest
+    # poll used (2018-06-27), so a later as-of date with no new poll gives the same fit.
+    newest = data.polls["known"].max()
+    assert newest == pd.Timestamp("2018-06-27")
+    age = (newest - data.polls["reference"]).dt.days.clip(lower=0).to_numpy()
     assert np.allclose(data.weight, np.exp(-age / 45.0))
+    later = prepare_governors(races, polls, GovernorSpec(), as_of=dt.date(2018, 6, 30))
+    assert np.array_equal(later.weight, data.weight)
 
 
 def test_spec_errors(tmp_path):

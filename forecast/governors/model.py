@@ -266,7 +266,11 @@ def prepare_governors(races: GovernorRaces, polls: GovernorPolls, spec: Governor
     n = table["n_decided"].to_numpy(dtype=float) if N else np.zeros(0)
     counts = round_preserving_total(frac * n[:, None], n.astype(np.int64)) if N else \
         np.zeros((0, K + 1), np.int64)
-    age = ((pd.Timestamp(as_of) - table["reference"]).dt.days.clip(lower=0).to_numpy(float)
+    # Ages are counted back from the newest poll used, not from the as-of date: a later as-of
+    # date with no new state poll scales every weight alike, which the concentration absorbs,
+    # so the fit (and its key) stays the same and can be reused.
+    newest = table["known"].max() if N else pd.Timestamp(as_of)
+    age = ((newest - table["reference"]).dt.days.clip(lower=0).to_numpy(float)
            if N else np.zeros(0))
     return GovernorData(
         as_of=as_of, states=states, options=options, blocs=blocs, pollsters=pollsters,
