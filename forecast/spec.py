@@ -18,7 +18,7 @@ class ModelSpec(Settings):
     random_walk_sigma: float = 0.02
     house_effect_sigma: float = 0.15
     mode_effect_sigma: float = 0.10
-    mode_effects: str = "nested"
+    mode_effects: str = "none"
     concentration_median: float = 300.0
     concentration_log_sd: float = 1.0
     concentration_by: str = "pollster"
