@@ -1,0 +1,5 @@
+"""A sensitivity study as an HTML page (placeholder, filled below)."""
+
+
+def study_page(ds) -> bytes:
+    raise NotImplementedError
