@@ -184,13 +184,14 @@ def governor_map_chart(block: dict, *, tiles=None, style=None):
             ranked = sorted(v["p_win"].items(), key=lambda kv: -kv[1])
             row.update(state=v.get("name", name or label), fill=fill, ink=text_color(fill),
                        leader=_label(leader, style), p_leader=p,
-                       line2=f"{_label(leader, style)} {'>99%' if p > 0.99 else f'{p:.0%}'}",
-                       line3="no polls" if not polls else "", polls=polls, dashed=not polls,
+                       line2=_label(leader, style),
+                       line3=(">99%" if p > 0.99 else f"{p:.0%}")
+                       + ("" if polls else " · no polls"), polls=polls, dashed=not polls,
                        odds="; ".join(f"{_label(k, style)} {q:.0%}" for k, q in ranked
                                       if q >= 0.005) or "–")
         rows.append(row)
     frame = pd.DataFrame(rows)
-    size = 64
+    size = 74
     x = alt.X("column:O", axis=None, scale=alt.Scale(paddingInner=0.06))
     y = alt.Y("row:O", axis=None, scale=alt.Scale(paddingInner=0.06))
     tooltip = [alt.Tooltip("state:N", title="State"), alt.Tooltip("odds:N", title="P(win)"),
@@ -203,12 +204,12 @@ def governor_map_chart(block: dict, *, tiles=None, style=None):
     dashed = base.transform_filter("datum.dashed").mark_rect(
         cornerRadius=3, stroke="#222222", strokeWidth=1.5, strokeDash=[4, 3]).encode(
         fill=alt.Fill("fill:N", scale=None))
-    text = [base.mark_text(fontSize=11, fontWeight="bold", dy=-14).encode(
-                text="label:N", color=alt.Color("ink:N", scale=None)),
-            base.mark_text(fontSize=10, dy=1).encode(text="line2:N",
-                                                     color=alt.Color("ink:N", scale=None)),
-            base.mark_text(fontSize=10, dy=15, fontStyle="italic").encode(
-                text="line3:N", color=alt.Color("ink:N", scale=None))]
+    ink = alt.Color("ink:N", scale=None)
+    text = [base.mark_text(fontSize=11, fontWeight="bold", dy=-16).encode(text="label:N",
+                                                                          color=ink),
+            base.mark_text(fontSize=10, dy=0, limit=size - 6).encode(text="line2:N", color=ink),
+            base.mark_text(fontSize=10, dy=14, limit=size - 6).encode(text="line3:N",
+                                                                      color=ink)]
     n_cols = int(frame["column"].max()) + 1
     n_rows = int(frame["row"].max()) + 1
     as_of = f" (as of {block['as_of']})" if block.get("as_of") else ""
