@@ -24,7 +24,7 @@ from .style import Style  # noqa: E402
 from .vega import Chart, csv_name, to_spec  # noqa: E402
 
 #: Legend title of charts whose legend filters the series.
-PICK_TITLE = "Click a name to show it alone (double-click: all)"
+PICK_TITLE = "Click a name to show it alone; double-click for all"
 
 #: Height of the main time charts (px); widths follow the page ("container").
 HEIGHT = 360
@@ -163,13 +163,14 @@ def trend_chart(support: xr.DataArray, polls: pd.DataFrame, style: Style, *,
                          alt.Tooltip("q05:Q", title="90% interval from", format=".1%"),
                          alt.Tooltip("q95:Q", title="to", format=".1%")])]
     if events is not None and len(events):
-        ev = alt.Chart(events)
+        # Labels one under the other, so that close dates do not overlap.
+        ev = alt.Chart(events.assign(row=[4 + 15 * i for i in range(len(events))]))
         layers += [ev.mark_rule(strokeDash=[4, 3], color="#555555").encode(
                        x=x, tooltip=[alt.Tooltip("event:N", title="Event"),
                                      alt.Tooltip("date:N", title="Date")]),
-                   ev.mark_text(align="left", dx=4, dy=-4, baseline="top", fontSize=11,
-                                color="#333333", angle=0).encode(
-                       x=x, y=alt.value(2), text="event:N")]
+                   ev.mark_text(align="left", dx=4, baseline="top", fontSize=11,
+                                color="#333333").encode(
+                       x=x, y=alt.Y("row:Q", scale=None), text="event:N")]
     tooltip = [alt.Tooltip("date:N", title="Day")]
     tooltip += [alt.Tooltip(f"{col}:N") for col in wide.columns if col != "date"]
     layers += [alt.Chart(wide).mark_rule(color="#999999").encode(
@@ -177,7 +178,7 @@ def trend_chart(support: xr.DataArray, polls: pd.DataFrame, style: Style, *,
         tooltip=tooltip).add_params(hover)]
     chart = alt.layer(*layers).add_params(pick).properties(
         width="container", height=HEIGHT,
-        title="Support over the campaign: median, 50% and 90% bands; dots are polls")
+        title="Support over the campaign")
     data = {csv_name("trend"): daily, csv_name("trend", "polls"): poll_frame}
     if len(final_frame):
         data[csv_name("trend", "election_day")] = final_frame

@@ -58,7 +58,7 @@ def configure(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
     return chart.configure(font=FONT).configure_view(stroke=None).configure_axis(
         labelFontSize=12, titleFontSize=12, titleFontWeight="normal", gridColor="#e6e6e6",
     ).configure_legend(labelFontSize=12, titleFontSize=12, titleFontWeight="normal",
-                       titleLimit=600, labelLimit=400, orient="bottom", symbolOpacity=1,
+                       titleLimit=360, labelLimit=300, orient="bottom", symbolOpacity=1, columns=3,
                        symbolStrokeWidth=0).configure_title(fontSize=14, anchor="start")
 
 
@@ -89,10 +89,20 @@ def _json_for_script(spec: dict) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def chart_html(chart: Chart) -> str:
-    """The chart's figure: the drawing area, its spec, caption and data links."""
+def chart_html(chart: Chart, *, inline_data: bool = False) -> str:
+    """The chart's figure: the drawing area, its spec, caption and data links (to the CSV
+    files beside the page, or with ``inline_data`` as ``data:`` URLs for a one-file page)."""
     e = html.escape
-    links = " ".join(f"<a href='{e(name)}' download>{e(name)}</a>" for name in chart.data)
+    if inline_data:
+        import base64
+
+        from ..fit import csv_bytes
+
+        links = " ".join(
+            f"<a href='data:text/csv;base64,{base64.b64encode(csv_bytes(frame)).decode()}' "
+            f"download='{e(name)}'>{e(name)}</a>" for name, frame in chart.data.items())
+    else:
+        links = " ".join(f"<a href='{e(name)}' download>{e(name)}</a>" for name in chart.data)
     data = f" <span class='data'>Data: {links}</span>" if links else ""
     return (f"<figure id='fig-{e(chart.stem)}' class='vega-figure'>"
             f"<div class='{'chart-box wide' if chart.wide else 'chart-box'}'>"
