@@ -19,10 +19,9 @@ from forecast.election import load_election
 from forecast.governors.races import load_governor_races
 from forecast.problems import InputError
 from forecast.report.headline import chance, headline_sentences
-from forecast.report.style import Style, candidate_style, governor_style
 from forecast.report.study_page import study_page
+from forecast.report.style import Style, candidate_style, governor_style
 from forecast.report.timeline_charts import timeline_chart, timeline_section
-from forecast.report.vega import to_spec
 
 from .conftest import MX2018
 
