@@ -80,12 +80,14 @@ class Section:
     charts: list[Chart] = field(default_factory=list)
 
 
-def _figure_html(stem: str, caption: str, png: bytes) -> str:
+def _figure_html(stem: str, caption: str, png: bytes, data: str | None = None) -> str:
+    """A static chart, its PNG file and (``data``: a CSV file name) its data."""
     e = html.escape
+    link = f"<a href='{e(data)}' download>{e(data)}</a> " if data else ""
     return (f"<figure id='fig-{e(stem)}'><img class='chart' alt='{e(caption)}' "
             f"src='data:image/png;base64,{base64.b64encode(png).decode()}'>"
-            f"<figcaption>{e(caption)} <span class='data'>Image: <a href='{e(stem)}.png' "
-            f"download>{e(stem)}.png</a></span></figcaption></figure>")
+            f"<figcaption>{e(caption)} <span class='data'>Data: {link}image: "
+            f"<a href='{e(stem)}.png' download>{e(stem)}.png</a></span></figcaption></figure>")
 
 
 def figure_png(fig: Figure) -> bytes:
@@ -103,11 +105,12 @@ def _pct(x: float) -> str:
 def render_html(summary: dict, charts: dict[str, tuple[str, bytes]], *,
                 names: dict[str, str], warnings: list[str],
                 sections: list[tuple[Section, dict[str, tuple[str, bytes]]]] | None = None,
-                interactive: list[Chart] | None = None, headline: list[str] | None = None
-                ) -> str:
+                interactive: list[Chart] | None = None, headline: list[str] | None = None,
+                data_files: dict[str, str] | None = None) -> str:
     """The page's HTML. ``charts`` maps a file stem to (caption, PNG bytes) of the static
     presidential figures; ``interactive`` are the presidential Vega charts; each section comes
-    with its own PNGs. ``names`` are display names of the candidates (short names)."""
+    with its own PNGs. ``names`` are display names of the candidates (short names);
+    ``data_files`` the CSV file of a static chart by stem (linked under it)."""
     diag = summary["diagnostics"]
     e = html.escape
     headline = headline if headline is not None else headline_sentences(summary)
@@ -138,7 +141,8 @@ def render_html(summary: dict, charts: dict[str, tuple[str, bytes]], *,
     first = [c for c in inter if c.stem == "win_probability"]
     rest = [c for c in inter if c.stem != "win_probability"]
     figs = ("".join(chart_html(c) for c in rest)
-            + "".join(_figure_html(stem, caption, png) for stem, (caption, png) in charts.items()))
+            + "".join(_figure_html(stem, caption, png, (data_files or {}).get(stem))
+                      for stem, (caption, png) in charts.items()))
     extra = "".join(
         f"<section id='section-{e(sec.key)}'><h2>{e(sec.title)}</h2>{sec.html}"
         + "".join(chart_html(c) for c in sec.charts)
@@ -223,7 +227,8 @@ def render_files(summary: dict, figures: dict[str, tuple[str, Figure]],
     files.update(tables)
     files.update(chart_files(all_charts))
     files["summary.json"] = json.dumps(summary, indent=2, ensure_ascii=False).encode()
+    data_files = {stem: f"{stem}.csv" for stem in figures if f"{stem}.csv" in tables}
     page = render_html(summary, pngs, names=names, warnings=warnings, sections=rendered,
-                       interactive=charts, headline=headline)
+                       interactive=charts, headline=headline, data_files=data_files)
     files["index.html"] = page.encode("utf-8")
     return files

@@ -36,7 +36,7 @@ def president_charts(forecast, summary: dict, style: Style | None = None
     figures = {"house_effects": (
         "House effects by pollster, all candidates on one scale: median (dot), 50% (thick) and "
         "90% (thin) intervals; right of the line, the pollster's polls overstate the candidate "
-        "(log-share scale). Numbers: house_effects.csv.",
+        "(log-share scale).",
         house_effect_figure(
             fit.posterior["posterior"]["house_effect"].to_dataset()["house_effect"], style))}
     return charts, figures
