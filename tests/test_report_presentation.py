@@ -249,3 +249,22 @@ def test_study_page_compares_scenarios(tmp_path):
     for stem in ("study_p_win", "study_shares", "study_seats_deputies", "study_seats_senate"):
         assert f"id='fig-{stem}'" in page
     assert "href='data:text/csv;base64," in page
+
+
+def test_study_page_governors():
+    """The governor variables of a study (forecast/study/governors.py): favourites per state
+    and the governorships' median per scenario, with names from races.toml."""
+    ds = xr.Dataset(
+        {"p_win": (("scale", "candidate"), [[0.8, 0.2], [0.6, 0.4]]),
+         "converged": ("scale", [True, True]),
+         "governor_p_win": (("scale", "state", "candidacy"),
+                            [[[0.9, 0.1], [0.3, 0.7]], [[0.6, 0.4], [0.2, 0.8]]]),
+         "governorships": (("scale", "candidacy_counted", "seat_quantile"),
+                           [[[1, 1, 2], [0, 1, 1]], [[0, 1, 2], [0, 1, 2]]])},
+        coords={"scale": [1.0, 2.0], "candidate": ["a", "b"], "state": ["cdmx", "puebla"],
+                "candidacy": ["jhh", "paf"], "candidacy_counted": ["jhh", "paf"],
+                "seat_quantile": [0.05, 0.5, 0.95]},
+        attrs={"factors": '{"scale": [1.0, 2.0]}', "election_dir": str(MX2018)})
+    page = study_page(ds, cand=STYLE).decode()
+    assert "Governorships Morena-led (median)" in page and "<td>1 (1–2)</td>" in page
+    assert "<td>Morena-led 90%</td>" in page and "<td>PAN-led 70%</td>" in page

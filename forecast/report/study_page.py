@@ -86,6 +86,21 @@ def study_styles(ds: xr.Dataset) -> tuple[Style, Style | None]:
     return cand_style, coal_style
 
 
+def governor_study_style(ds: xr.Dataset) -> Style | None:
+    """Governor candidacy names and colours from the study's election folder, if it has
+    governor races."""
+    directory = ds.attrs.get("election_dir")
+    if not directory or not Path(directory, "governors", "races.toml").is_file():
+        return None
+    try:
+        from ..governors.races import load_governor_races
+        from .style import governor_style
+
+        return governor_style(load_governor_races(directory))
+    except (OSError, ValueError):
+        return None
+
+
 def _candidate_frame(ds: xr.Dataset, scenarios: list[dict], style: Style) -> pd.DataFrame:
     rows = []
     quantiles = [float(q) for q in ds["quantile"].values] if "quantile" in ds.dims else []
@@ -217,7 +232,8 @@ def _seat_chart(frame: pd.DataFrame, scenarios: list[dict], style: Style, chambe
                  {f"study_seats_{chamber}.csv": sub})
 
 
-def _table(ds: xr.Dataset, scenarios: list[dict], cand: Style, coal: Style | None) -> str:
+def _table(ds: xr.Dataset, scenarios: list[dict], cand: Style, coal: Style | None,
+           gov: Style | None = None) -> str:
     e = html.escape
     candidates = [str(c) for c in ds["candidate"].values]
     chambers = [str(c) for c in ds["chamber"].values] if "chamber" in ds.dims else []
@@ -234,11 +250,10 @@ def _table(ds: xr.Dataset, scenarios: list[dict], cand: Style, coal: Style | Non
                 head += f"<th>{e(label)}: P(⅔) {e(name)}</th>"
         if "p_president_two_thirds" in ds:
             head += f"<th>{e(label)}: P(president's coalition ⅔)</th>"
-    gov_vars = [v for v in ds.data_vars if "candidacy" in ds[v].dims
-                and set(ds[v].dims) <= {*_factor_dims(ds), "candidacy"}]
-    gov_keys = [str(k) for k in ds["candidacy"].values] if gov_vars else []
-    for v in gov_vars:
-        head += "".join(f"<th>{e(v)} {e(k)}</th>" for k in gov_keys)
+    counted = ([str(k) for k in ds["candidacy_counted"].values]
+               if "governorships" in ds and "candidacy_counted" in ds.dims else [])
+    gov = gov or Style(tuple(counted))
+    head += "".join(f"<th>Governorships {e(gov.label(k))} (median)</th>" for k in counted)
     head += "<th>Polls</th><th>Converged</th>"
     rows = []
     for s in scenarios:
@@ -254,8 +269,16 @@ def _table(ds: xr.Dataset, scenarios: list[dict], cand: Style, coal: Style | Non
                         cells += f"<td>{float(sub[var].sel(chamber=ch, coalition=k)):.1%}</td>"
             if "p_president_two_thirds" in sub:
                 cells += f"<td>{float(sub['p_president_two_thirds'].sel(chamber=ch)):.1%}</td>"
-        for v in gov_vars:
-            cells += "".join(f"<td>{float(sub[v].sel(candidacy=k)):.2f}</td>" for k in gov_keys)
+        for k in counted:
+            g = sub["governorships"].sel(candidacy_counted=k)
+            qdim = g.dims[0]
+            values = {float(q): float(x) for q, x in zip(g[qdim].values, g.values, strict=True)
+                      } if np.issubdtype(g[qdim].dtype, np.number) else {
+                          {"q05": 0.05, "q50": 0.5, "q95": 0.95}.get(str(q), -1): float(x)
+                          for q, x in zip(g[qdim].values, g.values, strict=True)}
+            cells += (f"<td>{values.get(0.5, float('nan')):.0f} "
+                      f"({values.get(0.05, float('nan')):.0f}–"
+                      f"{values.get(0.95, float('nan')):.0f})</td>")
         polls = int(sub["polls_used"].values) if "polls_used" in sub else ""
         cells += f"<td>{polls}</td><td>{'yes' if ok else '<strong>NO</strong>'}</td>"
         rows.append(f"<tr>{cells}</tr>")
@@ -263,17 +286,45 @@ def _table(ds: xr.Dataset, scenarios: list[dict], cand: Style, coal: Style | Non
             "</table></div>")
 
 
-def study_page(ds: xr.Dataset, *, cand: Style | None = None, coal: Style | None = None
-               ) -> bytes:
+def _governor_table(ds: xr.Dataset, scenarios: list[dict], gov: Style | None) -> str:
+    """Per scenario and state, the favourite and its P(win) (``governor_p_win``)."""
+    if "governor_p_win" not in ds or "state" not in ds.dims:
+        return ""
+    e = html.escape
+    keys = [str(k) for k in ds["candidacy"].values]
+    gov = gov or Style(tuple(keys))
+    states = [str(s) for s in ds["state"].values]
+    rows = []
+    for s in scenarios:
+        sub = ds.isel(s["sel"])["governor_p_win"]
+        cells = f"<td class='name'>{e(s['label'])}</td>"
+        for st in states:
+            p = sub.sel(state=st).values.astype(float)
+            if np.all(np.isnan(p)):
+                cells += "<td>–</td>"
+                continue
+            i = int(np.nanargmax(p))
+            cells += f"<td>{e(gov.label(keys[i]))} {chance(p[i])}</td>"
+        rows.append(f"<tr>{cells}</tr>")
+    head = "<th>Scenario</th>" + "".join(f"<th>{e(st)}</th>" for st in states)
+    return ("<h2>Governor races: favourite and its chance, by scenario</h2><div class='scroll'>"
+            f"<table id='governors'><tr>{head}</tr>{''.join(rows)}</table></div>")
+
+
+def study_page(ds: xr.Dataset, *, cand: Style | None = None, coal: Style | None = None,
+               gov: Style | None = None) -> bytes:
     """The study's HTML page (UTF-8 bytes): charts and a table comparing the scenarios.
 
     Parameters
     ----------
     ds
         A study dataset (:meth:`forecast.study.Study.run`, or read from its ``.nc``).
-    cand, coal
-        Candidate and coalition styles; default :func:`study_styles` (the election's files).
+    cand, coal, gov
+        Candidate, coalition and governor-candidacy styles; default :func:`study_styles` and
+        :func:`governor_study_style` (the election's files).
     """
+    if gov is None and ("governorships" in ds or "governor_p_win" in ds):
+        gov = governor_study_style(ds)
     if cand is None or (coal is None and "coalition" in ds.dims):
         found = study_styles(ds)
         cand = cand or found[0]
@@ -306,7 +357,8 @@ def study_page(ds: xr.Dataset, *, cand: Style | None = None, coal: Style | None 
 <h1>Sensitivity study{': ' + e(title) if title else ''}</h1>
 <p class="sub">{len(scenarios)} scenario(s). Factors — {factor_text or 'none'}.</p>
 {warn}
-{_table(ds, scenarios, cand, coal)}
+{_table(ds, scenarios, cand, coal, gov)}
+{_governor_table(ds, scenarios, gov)}
 {''.join(chart_html(c, inline_data=True) for c in charts)}
 <p class="sub">Charts are interactive (hover for numbers) and work offline; each links its data
 as CSV. The full results are in the study's netCDF file (docs/studies.md).</p>
