@@ -41,6 +41,7 @@ from forecast.report.governor_charts import (  # noqa: E402
     plot_governor_counts,
     plot_governor_map,
 )
+from forecast.report.style import governor_style  # noqa: E402
 from forecast.simulate import simulate  # noqa: E402
 
 
@@ -89,10 +90,12 @@ def main(argv: list[str] | None = None) -> int:
     atomic_write_bytes(out / "governors_backtest.json",
                        json.dumps(score, indent=2, ensure_ascii=False).encode())
     names = {r.state: {c.key: c.name for c in r.candidates} for r in races.races}
-    atomic_write_bytes(out / "governors_table.html", governor_table_html(block, names=names)
-                       .encode())
-    atomic_write_bytes(out / "governors_map.png", _png(plot_governor_map(block)))
-    atomic_write_bytes(out / "governors_count.png", _png(plot_governor_counts(block)))
+    style = governor_style(races)
+    atomic_write_bytes(out / "governors_table.html",
+                       governor_table_html(block, names=names, style=style).encode())
+    atomic_write_bytes(out / "governors_map.png",
+                       _png(plot_governor_map(block, tiles=races.tiles, style=style)))
+    atomic_write_bytes(out / "governors_count.png", _png(plot_governor_counts(block, style=style)))
 
     print(f"\nas of {args.as_of}: {block['draws']} draws; shared error fraction "
           f"{ {k: round(v, 2) for k, v in block['shared_error_fraction'].items()} }")

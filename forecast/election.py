@@ -12,6 +12,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .colors import color_problem
 from .files import name_inside, read_input
 from .problems import InputError, Problem, decode_utf8, name_problem, unknown_key
 
@@ -25,9 +26,9 @@ RESERVED_COLUMNS = (
 TABLE_COLUMNS = ("poll", "line", "midpoint", "sample_size_imputed", "decided_share", "n_decided",
                  "known", "window_days", "date_precision")
 #: Settings of a [coalitions.<key>] table and of a [[candidates]] table.
-COALITION_KEYS = ("name", "parties")
+COALITION_KEYS = ("name", "parties", "color")
 CANDIDATE_KEYS = ("key", "name", "party", "coalition", "available_from", "available_until",
-                  "note")
+                  "note", "short_name", "color")
 #: Top-level numeric settings: (type, lowest, highest). The two ``assumed_*`` settings date a
 #: poll that gives only its publication date (docs/poll-files.md, "Dates"); their defaults are
 #: the medians of the 2018 poll file (63 polls with both dates: publication 3 days after the
@@ -56,6 +57,7 @@ class Coalition:
     key: str
     name: str
     parties: tuple[str, ...] = ()
+    color: str | None = None  # "#rrggbb" for charts (None: a default, forecast.colors)
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,13 @@ class Candidate:
     available_from: dt.date
     available_until: dt.date
     note: str = ""
+    short_name: str = ""  # for charts and sentences (default: the name)
+    color: str | None = None  # "#rrggbb" for charts (None: a default, forecast.colors)
+
+    @property
+    def label(self) -> str:
+        """The short name for charts, else the name."""
+        return self.short_name or self.name
 
     def available_on(self, day: dt.date) -> bool:
         """Whether the candidate was in the race on ``day``."""
@@ -311,7 +320,12 @@ def load_election(directory: str | Path) -> Election:
             problems.append(Problem(shown, line, column and f"{column}.parties",
                                     f"{named}expected a list of party keys"))
             parties = []
-        coalitions[ckey] = Coalition(ckey, table.get("name", ckey), tuple(parties))
+        color = table.get("color")
+        if color is not None and (bad := color_problem(color)):
+            problems.append(Problem(shown, _table_key_line(text, line, "color"),
+                                    column and f"{column}.color", f"{named}{bad}"))
+            color = None
+        coalitions[ckey] = Coalition(ckey, table.get("name", ckey), tuple(parties), color)
 
     candidates: list[Candidate] = []
     raw_candidates = data.get("candidates", [])
@@ -352,7 +366,7 @@ def load_election(directory: str | Path) -> Election:
             coalition = coalition if isinstance(coalition, str) else ""
         # Free text must be strings: str() kept lists as their repr and raised ValueError for a
         # 5,000-digit integer.
-        texts = {"name": ckey, "party": coalition, "note": ""}
+        texts = {"name": ckey, "party": coalition, "note": "", "short_name": ""}
         for skey, default in texts.items():
             value = table.get(skey, default)
             if not isinstance(value, str):
@@ -364,6 +378,11 @@ def load_election(directory: str | Path) -> Election:
                                         f"{show_value(value)} {bad}"))
             else:
                 texts[skey] = value
+        color = table.get("color")
+        if color is not None and (bad := color_problem(color)):
+            problems.append(Problem(shown, _table_key_line(text, line, "color"), "color",
+                                    f"candidate {ckey!r}: {bad}"))
+            color = None
         for extra in table:
             if extra not in CANDIDATE_KEYS:
                 column = plain_column(extra)
@@ -383,6 +402,7 @@ def load_election(directory: str | Path) -> Election:
         candidates.append(Candidate(
             key=ckey, name=texts["name"], coalition=coalition, party=texts["party"],
             available_from=start, available_until=end, note=texts["note"],
+            short_name=texts["short_name"], color=color,
         ))
     if len(candidates) < 2 and raw_candidates:
         problems.append(Problem(shown, 0, "candidates", "expected at least two candidates"))

@@ -35,6 +35,19 @@ def synthetic_run(synthetic, tmp_path_factory):
     return directory, truth, out, code
 
 
+@pytest.fixture(scope="session")
+def mx2018_forecast(tmp_path_factory):
+    """The 2018 forecast as of 2018-06-28 at small size (president, Congress, governors), fresh,
+    into an empty folder (shared by the path and browser tests)."""
+    from forecast.cli import main
+
+    out = tmp_path_factory.mktemp("paths") / "reports"
+    code = main(["run", str(MX2018), "--out", str(out), "--as-of", "2018-06-28",
+                 "--draws", "150", "--tune", "150", "--chains", "2"])
+    assert code == 0
+    return out
+
+
 @pytest.fixture
 def mx2018_copy(tmp_path):
     """A writable copy of the shipped 2018 election folder."""

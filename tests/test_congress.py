@@ -404,8 +404,8 @@ def test_congress_section_joins_the_report(definition, tmp_path):
         results={"congress": StageResult("congress", party, draws, summary)},
         inputs=SimpleNamespace(stage=lambda name: inputs))
     section = congress_section(forecast)
-    assert set(section.figures) == {"seats_deputies", "seats_senate", "hemicycle_deputies",
-                                    "hemicycle_senate"}
+    assert {c.stem for c in section.charts} == {"seats_deputies", "seats_senate",
+                                                "hemicycle_deputies", "hemicycle_senate"}
     page_summary = {"election": "E", "as_of": "2018-06-28", "election_day": "2018-07-01",
                     "polls_used": 1, "candidates": {}, "orders": [],
                     "margin": {"q50": 0.1, "q05": 0, "q95": 0.2}, "p_winner_under_third": 0,
@@ -419,9 +419,20 @@ def test_congress_section_joins_the_report(definition, tmp_path):
     assert "id='seats-deputies'" in page and "id='seats-senate'" in page
     assert page.count("<tr data-district=") == 300
     assert "id='party-fit-diagnostics'" in page and "max R-hat 1.05 &gt; 1.01" in page
-    for stem in section.figures:
-        assert f"id='fig-{stem}'" in page
-        assert len(files[f"{stem}.png"]) > 1000
+    for chart in section.charts:
+        assert f"id='fig-{chart.stem}'" in page
+        assert f"chart_{chart.stem}.csv" in files
+    # The hemicycle draws the table's Diagram column: same whole seats per party.
+    hemi = pd.read_csv(pd.io.common.BytesIO(files["chart_hemicycle_deputies.csv"]))
+    drawn = hemi[hemi["party"].notna()].groupby("party").size()
+    assert (drawn == hemi[hemi["party"].notna()].groupby("party")["diagram_seats"].first()).all()
+    # P(president's coalition holds two thirds of both chambers), draw by draw.
+    both = np.mean([(draws["deputies_coalition_seats"].sel(coalition=c, draw=i).item() >= 334
+                     and draws["senate_coalition_seats"].sel(coalition=c, draw=i).item() >= 86)
+                    if c else False
+                    for i, c in enumerate(draws["president_coalition"].values)])
+    assert summary["president_both_two_thirds"] == pytest.approx(both)
+    assert 0 <= summary["president_both_majority"] <= 1
     for name in ("seats.csv", "districts.csv"):
         (tmp_path / name).write_bytes(files[name])
     seats = pd.read_csv(tmp_path / "seats.csv")

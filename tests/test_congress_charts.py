@@ -12,11 +12,10 @@ import pytest
 import xarray as xr
 from matplotlib.figure import Figure
 
+from forecast.colors import DEFAULT_PALETTE, assign_colors, color_distance
 from forecast.report.congress_charts import (
-    COALITION_COLORS,
-    PARTY_COLORS,
     UNASSIGNED_COLOR,
-    color_for,
+    diagram_seats,
     district_table_html,
     format_probability,
     hemicycle_layout,
@@ -35,17 +34,18 @@ def close_figures():
 # --- colours ----------------------------------------------------------------------------------
 
 
-def test_colors_conventional_and_fallback():
-    assert PARTY_COLORS["pan"] == "#0b4ea2"
-    assert PARTY_COLORS["morena"] == "#a0282d"
-    assert COALITION_COLORS["jhh"] == "#8c1c13"
-    assert color_for("PAN") == "#0b4ea2"
-    assert color_for("tpm") == "#2e8b57"
-    unknown = color_for("some-new-party")
-    assert unknown == color_for("some-new-party")  # stable
-    r, g, b = (int(unknown[i:i + 2], 16) for i in (1, 3, 5))
-    assert r == g == b  # a grey
-    assert unknown != UNASSIGNED_COLOR
+def test_colors_from_data_and_defaults_by_a_fixed_rule():
+    # Given colours are kept (lower-cased); the others take the palette in order, skipping any
+    # colour too close to one in use; the same keys always get the same colours.
+    colors = assign_colors(["a", "b", "c"], {"b": "#4E79A7"})
+    assert colors["b"] == "#4e79a7"
+    assert colors["a"] == DEFAULT_PALETTE[1] and colors["c"] == DEFAULT_PALETTE[2]
+    assert assign_colors(["a", "b", "c"], {"b": "#4E79A7"}) == colors
+    many = assign_colors([f"k{i}" for i in range(8)])
+    assert len(set(many.values())) == 8
+    assert min(color_distance(x, y) for i, x in enumerate(many.values())
+               for y in list(many.values())[i + 1:]) >= 20
+    assert UNASSIGNED_COLOR not in many.values()
 
 
 @pytest.mark.parametrize(("p", "text"), [
@@ -145,7 +145,7 @@ def test_hemicycle_layout_counts_and_no_overlap(total):
 def test_hemicycle_party_dots(close_figures):
     medians = {"morena": 191, "pan": 81, "pri": 45, "pt": 61, "mc": 27}  # 405 of 500
     fig = plot_hemicycle(medians, total=500, title="Chamber of Deputies (median seats)",
-                         names={"morena": "Morena"})
+                         names={"morena": "Morena"}, colors={"pan": "#1f4e9c"})
     assert isinstance(fig, Figure) and len(fig.axes) == 1
     dots = _dots_by_gid(fig)
     assert sum(len(v) for v in dots.values()) == 500
@@ -155,13 +155,13 @@ def test_hemicycle_party_dots(close_figures):
     (ax,) = fig.axes
     colors = {c.get_gid(): c.get_facecolor()[0] for c in ax.collections}
     assert np.allclose(colors["unassigned"][:3], plt.matplotlib.colors.to_rgb(UNASSIGNED_COLOR))
-    assert np.allclose(colors["pan"][:3], plt.matplotlib.colors.to_rgb(PARTY_COLORS["pan"]))
+    assert np.allclose(colors["pan"][:3], plt.matplotlib.colors.to_rgb("#1f4e9c"))
     # Mapping order is left to right: morena's dots are on the left of pan's, etc.
     mean_x = [dots[k][:, 0].mean() for k in [*medians, "unassigned"]]
     assert mean_x == sorted(mean_x)
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert "Morena (191)" in legend and "pan (81)" in legend
-    assert "unassigned (median rounding) (95)" in legend
+    assert "left over (medians need not add up) (95)" in legend
     assert any(t.get_text() == "majority 251" for t in ax.texts)
 
 
@@ -295,6 +295,11 @@ def test_seat_table_html():
     assert [t for _, t in rows[1][1]] == ["Juntos Haremos Historia", "305", "280 – 327", "304.6",
                                           "93%", "<1%"]
     assert [t for _, t in rows[2][1]] == ["morena", "190", "170 – 210", "190.3", "1%", "0%"]
+    # Interval ends are whole seats (quantiles interpolate between draws).
+    odd = {"deputies": {**chambers["deputies"], "coalitions": {}, "parties": {
+        "morena": {**chambers["deputies"]["parties"]["morena"],
+                   "seats": {"q05": 235.9, "q50": 210.5, "q95": 186.04, "mean": 1.0}}}}}
+    assert "236 – 186" in seat_table_html(odd) and "210.5" in seat_table_html(odd)
     assert "p<x>" not in text and "p&lt;x&gt;" in text
     assert "500 seats, majority 251, two-thirds 334" in deputies
     srows = _parse("<table>" + senate)
@@ -303,3 +308,40 @@ def test_seat_table_html():
     # A whole summary with a "chambers" key renders the same.
     assert seat_table_html({"chambers": chambers},
                            names={"jhh": "Juntos Haremos Historia"}) == text
+
+
+def test_seat_table_diagram_column_matches_the_hemicycle():
+    chambers = _chambers()
+    diagram = {"deputies": {"jhh": 305, "morena": 190}, "senate": {"jhh": 68, "morena": 55}}
+    text = seat_table_html(chambers, diagram=diagram)
+    rows = _parse(text.split("<table id='seats-senate'>")[0])
+    assert [t for _, t in rows[0][1]][-1] == "Diagram"
+    assert [t for _, t in rows[1][1]][-1] == "305"
+    assert [t for _, t in rows[2][1]][-1] == "190"
+
+
+def test_diagram_seats_rounds_medians_and_never_overflows():
+    assert diagram_seats({"a": 210.5, "b": 72.0, "c": 46.4}, 500) == {"a": 211, "b": 72, "c": 46}
+    # Medians adding up to more than the chamber are cut down in proportion.
+    cut = diagram_seats({"a": 70.5, "b": 60.5}, 128)
+    assert sum(cut.values()) == 128 and cut["a"] > cut["b"]
+
+
+def test_seat_distribution_and_hemicycle_charts_are_data():
+    from forecast.report.congress_charts import hemicycle_chart, seat_distribution_chart
+    from forecast.report.style import Style
+
+    style = Style(("jhh", "paf", "morena", "pan"), {"jhh": "Juntos", "paf": "Frente"},
+                  {"morena": "Morena", "pan": "PAN"},
+                  {"jhh": "#8c1c13", "paf": "#1f4e9c", "morena": "#8c1c13", "pan": "#1f4e9c"})
+    chart = seat_distribution_chart(_ten_draws(), chamber="deputies", total=500, majority=251,
+                                    two_thirds=334, style=style)
+    frame = chart.data["chart_seats_deputies.csv"]
+    for _, g in frame.groupby("coalition"):
+        assert abs(g["probability"].sum() - 1) < 1e-9
+    assert chart.spec["$schema"].startswith("https://vega.github.io/schema/vega-lite/")
+    hemi = hemicycle_chart({"morena": 3, "pan": 2}, {"morena": 3.0, "pan": 2.4},
+                           chamber="senate", total=8, style=style)
+    rows = hemi.data["chart_hemicycle_senate.csv"]
+    assert len(rows) == 8 and list(rows["name"]).count("Morena") == 3
+    assert hemi.wide

@@ -21,7 +21,8 @@ def test_cli_run_writes_report(synthetic_run):
     _, truth, out, code = synthetic_run
     assert code == 0
     for name in ("index.html", "summary.json", "fit.nc", "candidates.csv", "orders.csv",
-                 "trend.png", "shares.png", "win_probability.png", "house_effects.png",
+                 "chart_trend.csv", "chart_shares.csv", "chart_win_probability.csv",
+                 "house_effects.png",
                  "support_daily.csv", "house_effects.csv", "polls_used.csv"):
         assert (out / name).is_file(), name
     summary = json.loads((out / "summary.json").read_text())

@@ -18,7 +18,8 @@ from forecast.governors import (
 )
 from forecast.problems import InputError
 from forecast.report.governor_charts import (
-    MEXICO_TILES,
+    governor_count_chart,
+    governor_map_chart,
     governor_table_html,
     plot_governor_counts,
     plot_governor_map,
@@ -117,9 +118,27 @@ def test_charts_and_table():
     block = governors_summary(hand_draws())
     assert isinstance(plot_governor_map(block), Figure)
     assert isinstance(plot_governor_counts(block), Figure)
-    assert len(MEXICO_TILES) == 32 and len(set(MEXICO_TILES.values())) == 32
+    tiles = load_governor_races(MX2018).tiles
+    assert len(tiles) == 32 and len({(t.row, t.column) for t in tiles.values()}) == 32
     html = governor_table_html(block, names={"aa": {"jhh": "<script>x</script>"}})
     assert "<script>" not in html and "&lt;script&gt;x&lt;/script&gt;" in html
     assert "Aa &lt;&amp;&gt;" in html
     assert "0 (baseline + swing only)" in html
     assert html.count("<tr") == 1 + 5  # header + 3 candidacies in aa + 2 in bb
+    # Candidate and alliance in separate columns: no nested brackets.
+    assert "<th>Candidate</th><th>Alliance / party</th>" in html and "))" not in html
+
+
+def test_interactive_governor_charts():
+    from forecast.report.style import governor_style
+
+    races = load_governor_races(MX2018)
+    style = governor_style(races)
+    block = governors_summary(hand_draws())
+    chart = governor_map_chart(block, tiles=races.tiles, style=style)
+    frame = chart.data["chart_governors_map.csv"]
+    # No keys on the tiles: short names from races.toml; "no polls" stated in words.
+    assert not frame["line2"].isin(["jhh", "paf", "tpm"]).any()
+    assert (frame["racing"]).sum() <= len(block["states"])
+    counts = governor_count_chart(block, style=style).data["chart_governors_count.csv"]
+    assert set(counts["name"]) <= set(style.labels.values())

@@ -107,21 +107,13 @@ def test_a_reused_compiled_model_gives_the_draws_of_a_fresh_compile(synthetic):
                                 reused.posterior["posterior"].to_dataset())
 
 
-@pytest.fixture(scope="module")
-def mx2018_forecast(tmp_path_factory):
-    """The 2018 forecast as of 2018-06-28 at small size, fresh, into an empty folder."""
-    out = tmp_path_factory.mktemp("paths") / "reports"
-    code = main(["run", str(MX2018), "--out", str(out), "--as-of", "2018-06-28", *SMALL])
-    assert code == 0
-    return out
-
-
 @pytest.mark.slow
 def test_four_paths_give_one_answer(mx2018_forecast, tmp_path, capsys):
     """Fresh run, a second run into the same folder (every fit reused), `report --fit` and
     `update` with no new polls: the same summary, byte for byte."""
     out = mx2018_forecast
     fresh = (out / "summary.json").read_bytes()
+    page = (out / "index.html").read_bytes()
     summary = json.loads(fresh)
     assert set(BLOCKS) <= set(summary)
     assert summary["as_of"] == "2018-06-28"
@@ -132,6 +124,8 @@ def test_four_paths_give_one_answer(mx2018_forecast, tmp_path, capsys):
     assert "fit reused" in capsys.readouterr().out
     assert all(f["reused"] for f in read_manifest(out)["fits"].values())
     assert (out / "summary.json").read_bytes() == fresh
+    # The page is a pure function of the forecast too: no timestamp, no random id.
+    assert (out / "index.html").read_bytes() == page
 
     report = tmp_path / "report"
     assert main(["report", "--fit", str(out / "fit.nc"), "--out", str(report)]) == 0

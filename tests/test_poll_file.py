@@ -120,4 +120,5 @@ def test_update_refreshes_report_and_timeline(synthetic, tmp_path):
     assert second["as_of"] == "2030-05-02"
     timeline = pd.read_csv(out / "timeline.csv")
     assert "2030-05-02" in set(timeline["as_of"])
-    assert (out / "timeline.png").is_file()
+    assert "2030-05-02" in set(pd.read_csv(out / "chart_timeline.csv")["as_of"])
+    assert "id='fig-timeline'" in (out / "index.html").read_text(encoding="utf-8")

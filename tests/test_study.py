@@ -344,6 +344,8 @@ polling_error_scale = [1, 1.5, 2]
     assert main([str(spec), "--out", str(out), "--workers", "1"]) == 0
     assert "drop_pollster=Pollster A, polling_error_scale=2" in capsys.readouterr().out
     assert (tmp_path / "results" / "study.png").read_bytes().startswith(PNG)
+    page = (tmp_path / "results" / "study.html").read_text(encoding="utf-8")
+    assert "id='fig-study_p_win'" in page and "default-src 'none'" in page
     assert not list(out.parent.glob(".*.tmp"))
     ds = xr.open_dataset(out, engine="netcdf4").load()
     draws = ds["share_valid_draws"]

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..colors import color_problem
 from ..election import plain_column, show_value
 from ..files import name_inside, read_csv_rows, whole_number
 from ..problems import InputError, Problem, name_problem, unknown_key
@@ -23,8 +24,11 @@ KEY = re.compile(r"^[a-z][a-z0-9_]*\Z")
 #: Files congress.toml names, relative to its folder (inside the election folder above it).
 FILE_KEYS = ("baseline_file", "district_coalitions_file", "senate_coalitions_file",
              "siglado_file", "senate_formulas_file")
-TOP_KEYS = ("parties", "independent", "coalitions", *FILE_KEYS, "seats_results_file")
-COALITION_KEYS = ("name", "parties", "candidate", "baseline")
+#: Presentation only (charts and tables): party colours and display names by party key.
+DISPLAY_KEYS = ("party_colors", "party_names")
+TOP_KEYS = ("parties", "independent", "coalitions", *FILE_KEYS, "seats_results_file",
+            *DISPLAY_KEYS)
+COALITION_KEYS = ("name", "parties", "candidate", "baseline", "color")
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,7 @@ class CoalitionRule:
     parties: tuple[str, ...]
     candidate: str
     baseline: dict[str, float]
+    color: str | None = None  # "#rrggbb" for charts (None: a default, forecast.colors)
 
 
 @dataclass
@@ -77,6 +82,9 @@ class CongressDefinition:
     #: The seat law of each chamber (forecast.seats.law; ``[seat_rules]`` of election.toml);
     #: empty: the built-in defaults (the 2018 law).
     rules: dict = field(default_factory=dict)
+    #: Presentation only: ``[party_colors]`` and ``[party_names]`` of congress.toml.
+    party_colors: dict[str, str] = field(default_factory=dict)
+    party_names: dict[str, str] = field(default_factory=dict)
 
     def chamber_rules(self, chamber: str):
         """The rules of ``chamber`` (``deputies`` or ``senate``)."""
@@ -306,9 +314,34 @@ def load_congress(directory: str | Path) -> CongressDefinition:
             problems.append(Problem(shown, line, f"{where}.baseline",
                                     "expected {column = weight, ...} with weights in (0, 1]"))
             continue
+        color = table.get("color")
+        if color is not None and (bad := color_problem(color)):
+            problems.append(Problem(shown, line, f"{where}.color", bad))
+            color = None
         coalitions[key] = CoalitionRule(key, name if isinstance(name, str) else key,
                                         tuple(members), candidate,
-                                        {k: float(v) for k, v in baseline.items()})
+                                        {k: float(v) for k, v in baseline.items()}, color)
+    display: dict[str, dict[str, str]] = {}
+    for dkey in DISPLAY_KEYS:
+        table = data.get(dkey, {})
+        display[dkey] = {}
+        if not isinstance(table, dict):
+            problems.append(Problem(shown, _key_line(text, dkey), dkey,
+                                    f"expected a [{dkey}] table: party = \"...\""))
+            continue
+        for party, value in table.items():
+            where = plain_column(f"{dkey}.{party}")
+            if party not in parties and party != independent:
+                problems.append(Problem(shown, _key_line(text, dkey), where, unknown_key(
+                    party, [*parties, independent], "party")))
+                continue
+            bad = (color_problem(value) if dkey == "party_colors" else
+                   None if isinstance(value, str) and value and not name_problem(value)
+                   else f"{show_value(value)}: expected the party's name on one line")
+            if bad:
+                problems.append(Problem(shown, _key_line(text, dkey), where, bad))
+            else:
+                display[dkey][party] = value
     files = {}
     # Names relative to this file's folder, and inside the election folder above it.
     election_folder = directory.parent
@@ -419,4 +452,5 @@ def load_congress(directory: str | Path) -> CongressDefinition:
         coalitions=coalitions, baseline=baseline, party_fraction=fraction,
         district_coalitions=dcov, senate_coalitions=scov, siglado=sig, senate_formulas=sform,
         state_abbr={int(k): str(v) for k, v in scov["state_abbr"].items()},
-        seats_results=directory / seats_results if seats_results else None)
+        seats_results=directory / seats_results if seats_results else None,
+        party_colors=display["party_colors"], party_names=display["party_names"])

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..colors import color_problem
 from ..election import KEY_PATTERN, plain_column, show_value
 from ..files import name_inside, read_input
 from ..problems import (
@@ -48,8 +49,14 @@ RACES_FILE = "races.toml"
 #: Top-level settings of races.toml, and those of a [[races]] table.
 TOP_KEYS = ("election_day", "campaign_start", "poll_file", "baseline_file", "previous_file",
             "calibration_file", "results_file", "default_sample_size",
-            "default_undecided_share", "total_tolerance", "blocs", "races")
+            "default_undecided_share", "total_tolerance", "blocs", "races", "candidacies",
+            "map_file")
 RACE_KEYS = ("state", "name", "abbr", "candidates")
+#: Presentation of a candidacy key in every race: ``[candidacies.<key>]`` of races.toml.
+CANDIDACY_KEYS = ("name", "short_name", "color")
+#: A tile of the map file (``[tiles.<state code>]``): grid position and label.
+TILE_KEYS = ("row", "column", "label", "name")
+MAP_KEYS = ("tiles",)
 #: Baseline files are a few hundred lines; refuse larger ones before reading them.
 MAX_TABLE_BYTES = 16 * 1024 * 1024
 
@@ -133,6 +140,32 @@ class Race:
 
 
 @dataclass(frozen=True)
+class CandidacyStyle:
+    """How charts and tables show a candidacy key (``[candidacies.<key>]`` of races.toml)."""
+
+    key: str
+    name: str
+    short_name: str = ""
+    color: str | None = None  # "#rrggbb" (None: a default, forecast.colors)
+
+    @property
+    def label(self) -> str:
+        """The short name, else the name."""
+        return self.short_name or self.name
+
+
+@dataclass(frozen=True)
+class Tile:
+    """One state on the tile map (``[tiles.<state code>]`` of the map file)."""
+
+    code: str
+    row: int
+    column: int
+    label: str
+    name: str = ""
+
+
+@dataclass(frozen=True)
 class GovernorRaces:
     """All governor races of one election day (``races.toml`` and its files)."""
 
@@ -148,6 +181,9 @@ class GovernorRaces:
     default_sample_size: int = 500
     default_undecided_share: float = 0.2
     total_tolerance: float = 2.5
+    #: Presentation only: names and colours of candidacy keys, and the tile map (by state code).
+    candidacies: dict[str, CandidacyStyle] = field(default_factory=dict)
+    tiles: dict[str, Tile] = field(default_factory=dict)
 
     @property
     def directory(self) -> Path:
@@ -383,6 +419,25 @@ def load_governor_races(election_dir: str | Path) -> GovernorRaces:
                         f"{show_value(c.split_from)} is not another candidate of the race"))
         parsed.append((table, cands, line))
 
+    candidacies = _parse_candidacies(data.get("candidacies", {}), text, shown, problems)
+    tiles: dict[str, Tile] = {}
+    map_file = data.get("map_file")
+    if map_file is not None:
+        if not isinstance(map_file, str):
+            problems.append(Problem(shown, top_line("map_file"), "map_file",
+                                    f"{show_value(map_file)}: expected a file name"))
+        elif bad := name_inside(path.parent.parent, map_file, path.parent):
+            problems.append(Problem(shown, top_line("map_file"), "map_file",
+                                    f"{show_value(map_file)}: {bad}"))
+        else:
+            tiles = _read_map(path.parent / map_file, problems)
+            for table, _, line in parsed:
+                abbr = table.get("abbr")
+                if tiles and isinstance(abbr, str) and abbr not in tiles:
+                    problems.append(Problem(shown, _key_line(lines, line, "abbr"), "abbr",
+                                            f"race {table.get('state')}: abbr {abbr!r} has no "
+                                            f"tile in {map_file}"))
+
     baseline = None
     if files["baseline_file"]:
         baseline = _read_table(path.parent / files["baseline_file"], problems,
@@ -420,7 +475,113 @@ def load_governor_races(election_dir: str | Path) -> GovernorRaces:
         path=path, election_day=election_day, campaign_start=campaign_start,
         races=tuple(races), blocs=blocs, national_baseline=national_baseline(baseline, blocs),
         poll_file=files["poll_file"] or "polls_governor.csv", results_file=files["results_file"],
-        calibration_file=files["calibration_file"], **settings)
+        calibration_file=files["calibration_file"], candidacies=candidacies, tiles=tiles,
+        **settings)
+
+
+def _parse_candidacies(raw: object, text: str, shown: str, problems: list[Problem]
+                       ) -> dict[str, CandidacyStyle]:
+    """``[candidacies.<key>]``: name, short name and colour of each candidacy key."""
+    lines = text.split("\n")
+    if not isinstance(raw, dict):
+        problems.append(Problem(shown, 0, "candidacies", "expected [candidacies.<key>] tables"))
+        return {}
+    out: dict[str, CandidacyStyle] = {}
+    for key, table in raw.items():
+        where = plain_column(f"candidacies.{key}")
+        hits = _header_lines(text, rf"^\s*\[\s*candidacies\s*\.\s*{re.escape(key)}\s*\]")
+        line = hits[0] if hits and where else 0
+        if key not in OPTION_KEYS:
+            problems.append(Problem(shown, line, where,
+                                    unknown_key(key, OPTION_KEYS, "candidacy key")))
+            continue
+        if not isinstance(table, dict):
+            problems.append(Problem(shown, line, where, "expected a table with name = \"...\""))
+            continue
+        for extra in table:
+            if extra not in CANDIDACY_KEYS:
+                column = plain_column(f"{where}.{extra}")
+                problems.append(Problem(shown, _key_line(lines, line, extra) if column else line,
+                                        column, unknown_key(extra, CANDIDACY_KEYS)))
+        texts = {}
+        for skey in ("name", "short_name"):
+            value = table.get(skey, key if skey == "name" else "")
+            if not isinstance(value, str) or (skey == "name" and not value) \
+                    or name_problem(value):
+                problems.append(Problem(shown, _key_line(lines, line, skey), f"{where}.{skey}",
+                                        f"{show_value(value)}: expected a name on one line"))
+                value = key if skey == "name" else ""
+            texts[skey] = value
+        color = table.get("color")
+        if color is not None and (bad := color_problem(color)):
+            problems.append(Problem(shown, _key_line(lines, line, "color"), f"{where}.color",
+                                    bad))
+            color = None
+        out[key] = CandidacyStyle(key, texts["name"], texts["short_name"], color)
+    return out
+
+
+def _read_map(path: Path, problems: list[Problem]) -> dict[str, Tile]:
+    """The tile map (``[tiles.<state code>] row, column, label, name``), every problem with its
+    line; a grid position used twice is refused."""
+    shown = str(path)
+    try:
+        text = decode_utf8(read_input(path, missing="map file not found",
+                                      max_bytes=MAX_SETTINGS_BYTES), shown)
+        data = parse_toml(text, shown)
+    except InputError as exc:
+        problems.extend(exc.problems)
+        return {}
+    lines = text.split("\n")
+    for key in data:
+        if key not in MAP_KEYS:
+            column = plain_column(key)
+            problems.append(Problem(shown, 0, column, unknown_key(key, MAP_KEYS)))
+    raw = data.get("tiles")
+    if not isinstance(raw, dict) or not raw:
+        problems.append(Problem(shown, 0, "tiles", "expected [tiles.<state code>] tables"))
+        return {}
+    tiles: dict[str, Tile] = {}
+    at: dict[tuple[int, int], str] = {}
+    for code, table in raw.items():
+        where = plain_column(f"tiles.{code}")
+        hits = _header_lines(text, rf"^\s*\[\s*tiles\s*\.\s*{re.escape(code)}\s*\]")
+        line = hits[0] if hits and where else 0
+        if not KEY_PATTERN.match(code) or not isinstance(table, dict):
+            problems.append(Problem(shown, line, where, f"tile {show_value(code)}: expected "
+                                    "[tiles.<lowercase state code>] with row, column, label"))
+            continue
+        for extra in table:
+            if extra not in TILE_KEYS:
+                column = plain_column(f"{where}.{extra}")
+                problems.append(Problem(shown, _key_line(lines, line, extra) if column else line,
+                                        column, unknown_key(extra, TILE_KEYS)))
+        pos = []
+        for nkey in ("row", "column"):
+            value = table.get(nkey)
+            if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 50:
+                problems.append(Problem(shown, _key_line(lines, line, nkey), f"{where}.{nkey}",
+                                        f"{show_value(value)}: expected a whole number in "
+                                        "[0, 50]"))
+            pos.append(value)
+        texts = {}
+        for skey in ("label", "name"):
+            value = table.get(skey, code.upper() if skey == "label" else "")
+            if not isinstance(value, str) or name_problem(value) or len(value) > 60:
+                problems.append(Problem(shown, _key_line(lines, line, skey), f"{where}.{skey}",
+                                        f"{show_value(value)}: expected a short text on one "
+                                        "line"))
+                value = ""
+            texts[skey] = value
+        if all(isinstance(v, int) and not isinstance(v, bool) for v in pos):
+            cell = (pos[0], pos[1])
+            if cell in at:
+                problems.append(Problem(shown, line, where, f"row {pos[0]}, column {pos[1]} is "
+                                        f"already the tile of {at[cell]!r}"))
+            at[cell] = code
+            tiles[code] = Tile(code, pos[0], pos[1], texts["label"] or code.upper(),
+                               texts["name"])
+    return tiles
 
 
 def _parse_candidate(table: object, state: str, line: int, lines: list[str], shown: str,

@@ -1,14 +1,9 @@
-"""Charts (one function per chart) and the HTML page."""
+"""The report: the page (headline, interactive charts, tables), its files, and study pages."""
 
-from .charts import (
-    plot_house_effects,
-    plot_share_distributions,
-    plot_timeline,
-    plot_trend,
-    plot_win_probability,
-)
+from .headline import display_names, headline_sentences
 from .page import Section, render_files
 from .study_chart import plot_study
+from .study_page import study_page
 
-__all__ = ["Section", "plot_house_effects", "plot_share_distributions", "plot_study",
-           "plot_timeline", "plot_trend", "plot_win_probability", "render_files"]
+__all__ = ["Section", "display_names", "headline_sentences", "plot_study", "render_files",
+           "study_page"]

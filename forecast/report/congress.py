@@ -8,50 +8,48 @@ import pandas as pd
 
 from ..congress.summary import CHAMBERS, district_table, seat_table
 from ..fit import csv_bytes
-from ..seats.apportion import largest_remainder_scalar
 from .congress_charts import (
+    diagram_seats,
     district_table_html,
-    plot_hemicycle,
-    plot_seat_histograms,
+    hemicycle_chart,
+    seat_distribution_chart,
     seat_table_html,
 )
 from .page import Section
+from .style import Style, congress_style
 
 
 def congress_names(forecast) -> dict[str, str]:
     """Display names of parties (the party-poll options) and coalitions."""
-    inputs = forecast.inputs.stage("congress")
-    names = {c.key: c.name for c in inputs.election.candidates}
-    names.update({k: r.name for k, r in inputs.definition.coalitions.items()})
-    return names
+    return dict(congress_style(forecast).names)
 
 
-def congress_section(forecast) -> Section:
-    """The report's Congress section."""
+def congress_section(forecast, style: Style | None = None) -> Section:
+    """The report's Congress section: seat tables (with the hemicycle's numbers), seat
+    distributions and hemicycles per chamber, the district table."""
     result = forecast.results["congress"]
     draws, s = result.draws, result.summary
     definition = forecast.inputs.stage("congress").definition
-    names = congress_names(forecast)
-    figures = {}
+    style = style or congress_style(forecast)
+    names = {**style.names, "other": "Other parties"}
+    charts = []
+    diagram: dict[str, dict[str, int]] = {}
+    ordered = _left_to_right(definition)
+    coalition_of = {p: k for k, r in definition.coalitions.items() for p in r.parties}
     for chamber in CHAMBERS:
         total, majority, two_thirds = definition.thresholds(chamber)
-        label = "Chamber of Deputies" if chamber == "deputies" else "Senate"
-        seats = draws[f"{chamber}_coalition_seats"]
-        figures[f"seats_{chamber}"] = (
-            f"{label}: distribution of seats per coalition; dashed lines at a simple majority "
-            f"({majority}) and two thirds ({two_thirds}).",
-            plot_seat_histograms(seats, chamber=label, total=total, majority=majority,
-                                 two_thirds=two_thirds, names=names))
-        medians = draws[f"{chamber}_seats"].median("draw").values
-        # Medians need not add up to the chamber: scale them to it by largest remainder so
-        # the hemicycle shows every seat once.
-        rounded = largest_remainder_scalar(
-            [int(round(m * 1000)) for m in medians], total) if medians.sum() > 0 else medians
-        ordered = _left_to_right(definition)
-        seat_map = {p: int(rounded[definition.parties.index(p)]) for p in ordered}
-        figures[f"hemicycle_{chamber}"] = (
-            f"{label}: median seats per party (scaled to {total} seats).",
-            plot_hemicycle(seat_map, total=total, title=f"{label}: median seats", names=names))
+        charts.append(seat_distribution_chart(
+            draws[f"{chamber}_coalition_seats"], chamber=chamber, total=total,
+            majority=majority, two_thirds=two_thirds, style=style))
+        # The medians the table prints, as whole seats (diagram_seats: rounded half up; cut
+        # down in proportion only if they add up to more than the chamber).
+        medians = {p: s[chamber]["parties"][p]["seats"]["q50"] for p in ordered
+                   if p in s[chamber]["parties"]}
+        seat_map = diagram_seats(medians, total)
+        diagram[chamber] = {**seat_map, **{k: sum(seat_map.get(p, 0) for p in r.parties)
+                                           for k, r in definition.coalitions.items()}}
+        charts.append(hemicycle_chart(seat_map, medians, chamber=chamber, total=total,
+                                      style=style, coalition_of=coalition_of))
     fit_box = s["party_poll_fit"]
     e = html.escape
     if fit_box["converged"]:
@@ -61,12 +59,17 @@ def congress_section(forecast) -> Section:
         diag = ("<div class='warn' id='party-fit-diagnostics'><strong>WARNING: the party-poll "
                 "model did not converge — do not publish these seat numbers.</strong> "
                 + e("; ".join(fit_box.get("problems", []))) + "</div>")
-    body = (diag + seat_table_html({k: s[k] for k in CHAMBERS}, names=names)
+    note = ("<p class='sub'>Median seats and 90% intervals; P(majority) and P(two-thirds): "
+            "share of simulated elections in which the coalition or party reaches that many "
+            "seats. <em>Diagram</em>: the whole seats the hemicycle shows (each party's median "
+            "rounded half up; the coalition rows add up their parties).</p>")
+    body = (diag + note + seat_table_html({k: s[k] for k in CHAMBERS}, names=names,
+                                          diagram=diagram)
             + "<details><summary>Districts: probability that each bloc's candidacy wins (300 "
-            "districts)</summary>"
+            "districts)</summary><div class='scroll'>"
             + district_table_html(district_table(draws), blocs=definition.blocs, names=names)
-            + "</details>")
-    return Section("congress", "Congress: Chamber of Deputies and Senate", body, figures)
+            + "</div></details>")
+    return Section("congress", "Congress: Chamber of Deputies and Senate", body, charts=charts)
 
 
 def congress_tables(forecast) -> dict[str, bytes]:

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import html
 import math
-import zlib
 from collections.abc import Mapping
 
 import matplotlib
 
 matplotlib.use("Agg")
 
+import altair as alt  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
@@ -25,63 +25,32 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from numpy.typing import NDArray  # noqa: E402
 
+from ..colors import NEUTRAL, assign_colors  # noqa: E402
+from .charts import PICK_TITLE, color_scale, legend_pick  # noqa: E402
+from .vega import Chart, csv_name, to_spec  # noqa: E402
+
 __all__ = [
-    "COALITION_COLORS",
-    "PARTY_COLORS",
     "UNASSIGNED_COLOR",
-    "color_for",
+    "diagram_seats",
     "district_table_html",
     "format_probability",
+    "hemicycle_chart",
     "hemicycle_layout",
     "plot_hemicycle",
     "plot_seat_histograms",
+    "seat_distribution_chart",
     "seat_table_html",
 ]
 
-PARTY_COLORS: dict[str, str] = {
-    "morena": "#a0282d",
-    "pan": "#0b4ea2",
-    "pri": "#e3000f",
-    "prd": "#f5c400",
-    "pvem": "#3c9a3c",
-    "pt": "#d52b1e",
-    "mc": "#f08224",
-    "na": "#00a3ad",
-    "pes": "#6a2c91",
-    "independent": "#8c8c8c",
-}
-
-COALITION_COLORS: dict[str, str] = {
-    "jhh": "#8c1c13",  # Juntos Haremos Historia (morena, pt, pes)
-    "paf": "#1f4e9c",  # Por México al Frente (pan, prd, mc)
-    "tpm": "#2e8b57",  # Todos por México (pri, pvem, na)
-    "other": "#7f7f7f",
-}
-
-# Fallback colours for keys with no conventional colour: mid greys, all darker than
-# UNASSIGNED_COLOR so that real seats never look like unassigned ones.
-_GREYS = ["#6e6e6e", "#9a9a9a", "#4f4f4f", "#858585", "#5c5c5c", "#a8a8a8"]
-
-UNASSIGNED_COLOR = "#e3e3e3"
-UNASSIGNED_LABEL = "unassigned (median rounding)"
+UNASSIGNED_COLOR = NEUTRAL
+UNASSIGNED_LABEL = "left over (medians need not add up)"
 
 _CHAMBER_NAMES = {"deputies": "Chamber of Deputies", "senate": "Senate"}
 
 
-def color_for(key: str) -> str:
-    """The colour of a party or coalition key (case-insensitive).
-
-    Coalitions are looked up first, then parties; any other key gets a grey from a small
-    palette, chosen by a stable hash of the key (the same key always gets the same grey).
-    """
-    k = str(key).lower()
-    if k in COALITION_COLORS:
-        return COALITION_COLORS[k]
-    if k in PARTY_COLORS:
-        return PARTY_COLORS[k]
-    if k in {"ind", "independents", "independiente", "independientes"}:
-        return PARTY_COLORS["independent"]
-    return _GREYS[zlib.crc32(k.encode("utf-8")) % len(_GREYS)]
+def _colors_for(keys, colors: Mapping[str, str] | None) -> dict[str, str]:
+    """The given colours, defaults (forecast.colors) for keys without one."""
+    return assign_colors([str(k) for k in keys], dict(colors or {}))
 
 
 def format_probability(p: float) -> str:
@@ -113,6 +82,12 @@ def _fmt_seats(x: float) -> str:
     return f"{x:.0f}" if float(x).is_integer() else f"{x:.1f}"
 
 
+def _whole(x: float) -> float:
+    """An interval end as a whole seat count (quantiles interpolate between draws)."""
+    x = float(x)
+    return x if math.isnan(x) else float(math.floor(x + 0.5))
+
+
 def _chamber_label(chamber: str) -> str:
     return _CHAMBER_NAMES.get(str(chamber).lower(), str(chamber))
 
@@ -123,7 +98,8 @@ def _chamber_label(chamber: str) -> str:
 
 
 def plot_seat_histograms(seats: xr.DataArray, *, chamber: str, total: int, majority: int,
-                         two_thirds: int, names: dict[str, str] | None = None) -> Figure:
+                         two_thirds: int, names: dict[str, str] | None = None,
+                         colors: Mapping[str, str] | None = None) -> Figure:
     """Seat distributions, one panel row per coalition, with majority thresholds.
 
     Parameters
@@ -138,6 +114,8 @@ def plot_seat_histograms(seats: xr.DataArray, *, chamber: str, total: int, major
         Seats in the chamber, and the seat counts of a simple and of a two-thirds majority.
     names
         Display names by coalition key.
+    colors
+        Colours by coalition key (from the election's files; defaults for the others).
 
     Returns
     -------
@@ -169,6 +147,7 @@ def plot_seat_histograms(seats: xr.DataArray, *, chamber: str, total: int, major
         raise ValueError(f"seats must lie in 0..{total}")
     counts = values.astype(np.int64)
     coalitions = [str(c) for c in seats.coords["coalition"].values]
+    palette = _colors_for(coalitions, colors)
     n_draws = counts.shape[0]
 
     fig, axes = plt.subplots(len(coalitions), 1, figsize=(10, 1.9 * len(coalitions) + 1.0),
@@ -178,7 +157,7 @@ def plot_seat_histograms(seats: xr.DataArray, *, chamber: str, total: int, major
     for j, (ax, c) in enumerate(zip(axes, coalitions, strict=True)):
         v = counts[:, j]
         prob = np.bincount(v, minlength=total + 1) / n_draws
-        ax.stairs(prob, edges, fill=True, color=color_for(c), linewidth=0)
+        ax.stairs(prob, edges, fill=True, color=palette[c], linewidth=0)
         lo, med, hi = np.quantile(v, [0.05, 0.5, 0.95])
         p_maj = float(np.mean(v >= majority))
         p_two = float(np.mean(v >= two_thirds))
@@ -273,7 +252,8 @@ def hemicycle_layout(total: int) -> tuple[NDArray[np.float64], NDArray[np.float6
 
 
 def plot_hemicycle(median_seats: Mapping[str, int], *, total: int, title: str,
-                   names: dict[str, str] | None = None) -> Figure:
+                   names: dict[str, str] | None = None,
+                   colors: Mapping[str, str] | None = None) -> Figure:
     """A parliament (hemicycle) diagram of median seats.
 
     Parameters
@@ -318,7 +298,8 @@ def plot_hemicycle(median_seats: Mapping[str, int], *, total: int, title: str,
     fig, ax = plt.subplots(figsize=(10, 6), layout="constrained")
     handles: list[Line2D] = []
     start = 0
-    groups = [(k, n, color_for(k), f"{names.get(k, k)} ({n})") for k, n in counts.items()]
+    palette = _colors_for(counts, colors)
+    groups = [(k, n, palette[k], f"{names.get(k, k)} ({n})") for k, n in counts.items()]
     if assigned < total:
         groups.append(("unassigned", total - assigned, UNASSIGNED_COLOR,
                        f"{UNASSIGNED_LABEL} ({total - assigned})"))
@@ -421,7 +402,8 @@ def district_table_html(table: pd.DataFrame, *, blocs: list[str],
     return f"<table id='districts'>{head}{''.join(body)}</table>"
 
 
-def seat_table_html(summary_block: dict, *, names: dict[str, str] | None = None) -> str:
+def seat_table_html(summary_block: dict, *, names: dict[str, str] | None = None,
+                    diagram: Mapping[str, Mapping[str, int]] | None = None) -> str:
     """Seat projections by chamber, one ``<table id='seats-<chamber>'>`` per chamber.
 
     Parameters
@@ -433,6 +415,10 @@ def seat_table_html(summary_block: dict, *, names: dict[str, str] | None = None)
         ``mean``), ``p_majority`` and ``p_two_thirds``.
     names
         Display names by party / coalition key.
+    diagram
+        Per chamber, the whole seats the hemicycle shows by party and coalition key
+        (:func:`diagram_seats`): adds a "Diagram" column so the chart and the table tell the
+        same numbers.
 
     Returns
     -------
@@ -450,19 +436,149 @@ def seat_table_html(summary_block: dict, *, names: dict[str, str] | None = None)
         caption = (f"{_chamber_label(chamber)}: {info['total']} seats, majority "
                    f"{info['majority']}, two-thirds {info['two_thirds']}")
         rows = []
+        shown = (diagram or {}).get(chamber)
         for kind, group in (("coalition", info.get("coalitions") or {}),
                             ("party", info.get("parties") or {})):
             for key, r in group.items():
                 s = r["seats"]
+                cell = "" if shown is None else f"<td>{e(str(shown.get(key, '')))}</td>"
                 rows.append(
                     f"<tr class='{kind}' data-key='{e(str(key))}'>"
                     f"<td>{e(names.get(key, key))}</td><td>{e(_fmt_seats(s['q50']))}</td>"
-                    f"<td>{e(_fmt_seats(s['q05']))} – {e(_fmt_seats(s['q95']))}</td>"
+                    f"<td>{e(_fmt_seats(_whole(s['q05'])))} – "
+                    f"{e(_fmt_seats(_whole(s['q95'])))}</td>"
                     f"<td>{float(s['mean']):.1f}</td>"
                     f"<td>{e(format_probability(r['p_majority']))}</td>"
-                    f"<td>{e(format_probability(r['p_two_thirds']))}</td></tr>")
-        out.append(f"<table id='seats-{e(str(chamber))}'><caption>{e(caption)}</caption>"
+                    f"<td>{e(format_probability(r['p_two_thirds']))}</td>{cell}</tr>")
+        extra = "<th>Diagram</th>" if shown is not None else ""
+        out.append(f"<div class='scroll'><table id='seats-{e(str(chamber))}'>"
+                   f"<caption>{e(caption)}</caption>"
                    "<tr><th>Coalition / party</th><th>Median seats</th><th>90% interval</th>"
-                   "<th>Mean</th><th>P(majority)</th><th>P(two-thirds)</th></tr>"
-                   f"{''.join(rows)}</table>")
+                   "<th>Mean</th><th>P(majority)</th><th>P(two-thirds)</th>"
+                   f"{extra}</tr>{''.join(rows)}</table></div>")
     return "\n".join(out)
+
+
+# ----------------------------------------------------------------------------------------------
+# Interactive charts (Vega-Lite through Altair) and the diagram's seat rule
+# ----------------------------------------------------------------------------------------------
+
+
+def diagram_seats(medians: Mapping[str, float], total: int) -> dict[str, int]:
+    """The whole seats a hemicycle shows for each key: its median, rounded half up.
+
+    Medians need not add up to the chamber: seats they leave over are drawn as "not in any
+    median". Only when the rounded medians add up to *more* than ``total`` are they cut down,
+    sharing ``total`` in proportion to the medians by largest remainder (so every key keeps the
+    largest whole number it can). The seat table prints these numbers in its "Diagram" column.
+    """
+    rounded = {str(k): int(math.floor(float(v) + 0.5)) for k, v in medians.items()}
+    if sum(rounded.values()) <= total:
+        return rounded
+    keys = list(rounded)
+    weights = np.array([max(float(medians[k]), 0.0) for k in keys])
+    shares = _split_proportional(total, weights) if weights.sum() > 0 else np.zeros(len(keys))
+    return {k: int(n) for k, n in zip(keys, shares, strict=True)}
+
+
+def seat_distribution_chart(seats: xr.DataArray, *, chamber: str, total: int, majority: int,
+                            two_thirds: int, style) -> Chart:
+    """Probability of each seat count per coalition, with the majority and two-thirds lines.
+
+    Hover a bar for the probability of exactly that many seats and the coalition's P(majority)
+    and P(two-thirds); click a legend name to show one coalition.
+    """
+    seats = seats.transpose("draw", "coalition")
+    values = np.asarray(seats.values, dtype=np.int64)
+    coalitions = [str(c) for c in seats.coords["coalition"].values]
+    # Bins of `step` seats (1 in a small chamber, 5 in the 500-seat one) so that a few thousand
+    # draws give a readable shape; the tooltip names the range.
+    step = max(1, total // 100)
+    rows = []
+    for j, c in enumerate(coalitions):
+        v = values[:, j]
+        prob = np.bincount(v // step, minlength=total // step + 1) / len(v)
+        p_maj, p_two = float(np.mean(v >= majority)), float(np.mean(v >= two_thirds))
+        med = float(np.median(v))
+        for b in np.flatnonzero(prob):
+            lo_seat, hi_seat = int(b * step), int(min(b * step + step - 1, total))
+            rows.append({"coalition": c, "name": style.label(c), "seats_from": lo_seat,
+                         "seats_to": hi_seat, "seats_end": hi_seat + 1,
+                         "range": (f"{lo_seat}" if lo_seat == hi_seat
+                                   else f"{lo_seat}–{hi_seat}"),
+                         "probability": float(prob[b]), "median": med,
+                         "p_majority": p_maj, "p_two_thirds": p_two})
+    frame = pd.DataFrame(rows)
+    label = _chamber_label(chamber)
+    pick = legend_pick()
+    bars = alt.Chart(frame).mark_rect(opacity=0.85).encode(
+        x=alt.X("seats_from:Q", scale=alt.Scale(domain=[0, total + 1], nice=False),
+                title=f"seats (of {total})"),
+        x2="seats_end:Q", y=alt.Y("probability:Q", axis=alt.Axis(format=".1%"),
+                                 title="probability" if step == 1
+                                 else f"probability ({step}-seat ranges)"),
+        y2=alt.datum(0),
+        color=alt.Color("name:N", scale=color_scale(style, coalitions), title=None,
+                        legend=alt.Legend(title=PICK_TITLE)),
+        opacity=alt.condition(pick, alt.value(0.85), alt.value(0.08)),
+        tooltip=[alt.Tooltip("name:N", title="Coalition"), alt.Tooltip("range:N", title="Seats"),
+                 alt.Tooltip("probability:Q", title="Probability", format=".1%"),
+                 alt.Tooltip("median:Q", title="Median seats"),
+                 alt.Tooltip("p_majority:Q", title=f"P(≥ {majority}, majority)", format=".1%"),
+                 alt.Tooltip("p_two_thirds:Q", title=f"P(≥ {two_thirds}, two thirds)",
+                             format=".1%")]).add_params(pick)
+    rules = pd.DataFrame([{"seats": majority, "label": f"majority {majority}"},
+                          {"seats": two_thirds, "label": f"two thirds {two_thirds}"}])
+    rb = alt.Chart(rules)
+    chart = alt.layer(
+        bars, rb.mark_rule(strokeDash=[5, 3], color="#333333").encode(x="seats:Q"),
+        rb.mark_text(align="left", dx=3, baseline="top", fontSize=11).encode(
+            x="seats:Q", y=alt.value(2), text="label:N"),
+    ).properties(width="container", height=240, title=f"{label}: seats per coalition")
+    what = "number of seats" if step == 1 else f"range of {step} seats"
+    return Chart(f"seats_{chamber}", f"{label}: probability of each {what} per "
+                 f"coalition ({len(values)} simulated elections); dashed lines at a simple "
+                 f"majority ({majority}) and two thirds ({two_thirds}). Hover a bar for the "
+                 "numbers.", to_spec(chart), {csv_name(f"seats_{chamber}"): frame})
+
+
+def hemicycle_chart(seat_map: Mapping[str, int], medians: Mapping[str, float], *, chamber: str,
+                    total: int, style, coalition_of: Mapping[str, str] | None = None
+                    ) -> Chart:
+    """The chamber as a parliament diagram: the whole-seat medians of :func:`diagram_seats`,
+    filled left to right in the mapping's order; hover a seat for its party's numbers."""
+    x, y, _ = hemicycle_layout(total)
+    rows = []
+    start = 0
+    for key, n in seat_map.items():
+        for i in range(start, start + n):
+            rows.append({"seat": i + 1, "x": float(x[i]), "y": float(y[i]), "party": key,
+                         "name": style.name(key), "diagram_seats": n,
+                         "median": float(medians.get(key, float("nan"))),
+                         "coalition": style.name((coalition_of or {}).get(key, "")) if
+                         (coalition_of or {}).get(key) else "–"})
+        start += n
+    for i in range(start, total):
+        rows.append({"seat": i + 1, "x": float(x[i]), "y": float(y[i]), "party": "",
+                     "name": UNASSIGNED_LABEL, "diagram_seats": total - start,
+                     "median": float("nan"), "coalition": "–"})
+    frame = pd.DataFrame(rows)
+    keys = [k for k, n in seat_map.items() if n > 0]
+    domain = [style.name(k) for k in keys] + ([UNASSIGNED_LABEL] if start < total else [])
+    colors = [style.color(k) for k in keys] + ([UNASSIGNED_COLOR] if start < total else [])
+    size = 40 if total > 200 else 150
+    label = _chamber_label(chamber)
+    chart = alt.Chart(frame).mark_circle(size=size, opacity=1).encode(
+        x=alt.X("x:Q", axis=None, scale=alt.Scale(domain=[-1.05, 1.05])),
+        y=alt.Y("y:Q", axis=None, scale=alt.Scale(domain=[-0.05, 1.05])),
+        color=alt.Color("name:N", scale=alt.Scale(domain=domain, range=colors), title=None,
+                        legend=alt.Legend(columns=4, symbolType="circle")),
+        tooltip=[alt.Tooltip("name:N", title="Party"), alt.Tooltip("coalition:N",
+                                                                    title="Coalition"),
+                 alt.Tooltip("median:Q", title="Median seats", format=".1f"),
+                 alt.Tooltip("diagram_seats:Q", title="Seats in the diagram")],
+    ).properties(width=560, height=290, title=f"{label}: median seats by party")
+    return Chart(f"hemicycle_{chamber}", f"{label}: each party's median seats, rounded to whole "
+                 "seats (the table's Diagram column); grey seats are left over because medians "
+                 "need not add up to the chamber. Hover a seat for its party.", to_spec(chart),
+                 {csv_name(f"hemicycle_{chamber}"): frame}, wide=True)

@@ -8,18 +8,21 @@ import pandas as pd
 
 from ..fit import csv_bytes
 from ..governors.simulate import states_of
-from .governor_charts import governor_table_html, plot_governor_counts, plot_governor_map
+from .governor_charts import governor_count_chart, governor_map_chart, governor_table_html
 from .page import Section
+from .style import Style, governor_style
 
 
-def governor_section(forecast) -> Section:
-    """The report's governors section."""
+def governor_section(forecast, style: Style | None = None) -> Section:
+    """The report's governors section: diagnostics, the tile map and the count chart
+    (interactive), the table of every candidacy."""
     block = forecast.results["governors"].summary
     races = forecast.inputs.stage("governors").races
     inner = {"states": states_of(block), "count": block["count"],
              "shared_error_fraction": block["shared_error_fraction"], "draws": block["draws"],
              "as_of": block["as_of"]}
     names = {r.state: {c.key: c.name for c in r.candidates} for r in races.races}
+    style = style or governor_style(races)
     d = block["diagnostics"]
     if d["converged"]:
         diag = (f"<p class='sub'>State-poll fit: {block['polls_used']} polls, converged (max "
@@ -28,15 +31,13 @@ def governor_section(forecast) -> Section:
         diag = ("<div class='warn' id='governor-fit-diagnostics'><strong>WARNING: the state-poll "
                 "model did not converge — do not publish these numbers.</strong> "
                 + html.escape("; ".join(d.get("problems", []))) + "</div>")
-    figures = {
-        "governors_map": ("Governor races: leader and its P(win) by state (hatched: no state "
-                          "polls, baseline + national swing only).", plot_governor_map(inner)),
-        "governors_count": ("Number of governorships won per coalition.",
-                            plot_governor_counts(inner)),
-    }
-    body = diag + governor_table_html(inner, names=names)
+    charts = [governor_map_chart(inner, tiles=getattr(races, "tiles", None), style=style),
+              governor_count_chart(inner, style=style)]
+    body = diag + ("<details><summary>Every candidacy: chance of winning and share of the "
+                   "vote</summary><div class='scroll'>"
+                   + governor_table_html(inner, names=names, style=style) + "</div></details>")
     title = f"Governors: the {len(races.races)} races"
-    return Section("governors", title, body, figures)
+    return Section("governors", title, body, charts=charts)
 
 
 def governor_tables(forecast) -> dict[str, bytes]:

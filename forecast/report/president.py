@@ -9,43 +9,37 @@ from matplotlib.figure import Figure
 from ..fit import csv_bytes
 from ..simulate import daily_support
 from .charts import (
-    candidate_colors,
-    plot_house_effects,
-    plot_share_distributions,
-    plot_timeline,
-    plot_trend,
-    plot_win_probability,
+    events_table,
+    house_effect_figure,
+    share_distribution_chart,
+    trend_chart,
+    win_probability_chart,
 )
+from .style import Style, candidate_style
+from .vega import Chart
 
 
-def president_figures(forecast, summary: dict, timeline: pd.DataFrame | None
-                      ) -> dict[str, tuple[str, Figure]]:
-    """The presidential charts by file stem: (caption, figure)."""
+def president_charts(forecast, summary: dict, style: Style | None = None
+                     ) -> tuple[list[Chart], dict[str, tuple[str, Figure]]]:
+    """The presidential charts: interactive charts, and static figures by file stem
+    (caption, figure): the house-effect forest plot."""
     result = forecast.results["president"]
     fit, draws = result.fit, result.draws
     election = forecast.election
-    names = {c.key: c.name for c in election.candidates}
-    # One colour per candidate across every chart, in the election's candidate order.
-    colors = candidate_colors(election.candidate_keys)
-    support = daily_support(fit)
-    house = house_effect_samples(fit)
-    figures = {
-        "trend": ("Daily latent support with 50% and 90% bands; dots are polls (renormalised "
-                  "over the candidates each offered); diamonds: election-day 90% interval.",
-                  plot_trend(support, fit.polls, names=names,
-                             election_day=pd.Timestamp(election.election_day),
-                             election_day_shares=draws)),
-        "shares": ("Election-day share of the total vote (includes the historical polling "
-                   "error).", plot_share_distributions(draws, names=names, colors=colors)),
-        "win_probability": ("Probability of winning under plurality rule.",
-                            plot_win_probability(summary, names=names, colors=colors)),
-        "house_effects": ("House effects by pollster: median and 90% interval.",
-                          plot_house_effects(house, names=names)),
-    }
-    if timeline is not None and len(timeline):
-        figures["timeline"] = ("P(win) over time from weekly as-of fits.",
-                               plot_timeline(timeline, names=names, colors=colors))
-    return figures
+    style = style or candidate_style(election)
+    charts = [
+        win_probability_chart(summary, style),
+        trend_chart(daily_support(fit), fit.polls, style, election_day=election.election_day,
+                    election_day_shares=draws, events=events_table(election)),
+        share_distribution_chart(draws, style),
+    ]
+    figures = {"house_effects": (
+        "House effects by pollster, all candidates on one scale: median (dot), 50% (thick) and "
+        "90% (thin) intervals; right of the line, the pollster's polls overstate the candidate "
+        "(log-share scale).",
+        house_effect_figure(
+            fit.posterior["posterior"]["house_effect"].to_dataset()["house_effect"], style))}
+    return charts, figures
 
 
 def house_effect_samples(fit) -> xr.DataArray:

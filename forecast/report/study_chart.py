@@ -6,12 +6,17 @@ import itertools
 import json
 from pathlib import Path
 
+import matplotlib
 import numpy as np
 import xarray as xr
 
 from ..files import atomic_write_bytes
 from ..simulate import QUANTILES
-from .charts import candidate_colors, plt
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from ..colors import assign_colors  # noqa: E402
 from .page import figure_png
 
 
@@ -35,8 +40,11 @@ def _factor_dims(ds: xr.Dataset) -> list[str]:
     return [d for d in ds["p_win"].dims if d != "candidate"]
 
 
-def plot_study(ds: xr.Dataset, path: str | Path):
+def plot_study(ds: xr.Dataset, path: str | Path, *, style=None):
     """Chart comparing scenarios: P(win) and the 90%/50% valid-vote share intervals.
+
+    ``style`` (:func:`forecast.report.style.candidate_style` of the study's election) gives the
+    candidates' names and colours, as in the report.
 
     Written as PNG at ``path`` (through a temporary file and a rename); returns the path.
     """
@@ -56,7 +64,11 @@ def plot_study(ds: xr.Dataset, path: str | Path):
                                                                          strict=True)]
     names = (dict(zip(candidates, [str(x) for x in ds["candidate_name"].values], strict=True))
              if "candidate_name" in ds.coords else {})
-    colors = candidate_colors(candidates)
+    if style is not None:
+        names = {c: style.label(c) for c in candidates}
+        colors = {c: style.color(c) for c in candidates}
+    else:
+        colors = assign_colors(candidates)
     row = max(0.3 * k, 0.25 * max(len(dims), 1) + 0.2)
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 1.6 + row * n), layout="constrained",
                                    sharey=True)

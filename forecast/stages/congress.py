@@ -146,6 +146,23 @@ def chambers_block(draws: xr.Dataset, definition: CongressDefinition, party: Fit
         "ticket_split": {str(k): quantile_summary(draws["ticket_split"].sel(coalition=k).values)
                          for k in draws.coords["coalition"].values},
     }
+    if coalitions is not None:
+        # Draw by draw: the president's coalition holds a majority / two thirds of *both*
+        # chambers in the same draw (not the product of the two chambers' probabilities).
+        both = {}
+        for label, index in (("majority", 1), ("two_thirds", 2)):
+            hold = np.ones(len(coalitions), dtype=bool)
+            for chamber in ("deputies", "senate"):
+                need = definition.thresholds(chamber)[index]
+                seats = draws[f"{chamber}_coalition_seats"]
+                keys = [str(k) for k in seats.coords["coalition"].values]
+                table = seats.transpose("draw", "coalition").values
+                held = np.array([table[i, keys.index(c)] if c in keys else 0
+                                 for i, c in enumerate(coalitions)])
+                hold &= held >= need
+            both[label] = float(np.mean(hold))
+        summary["president_both_majority"] = both["majority"]
+        summary["president_both_two_thirds"] = both["two_thirds"]
     summary["party_poll_fit"] = party.diagnostics.as_dict(timings=False)
     summary["party_poll_fit"]["polls_used"] = int(len(party.polls))
     return summary

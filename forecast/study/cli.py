@@ -9,8 +9,10 @@ import time
 import numpy as np
 import xarray as xr
 
+from ..files import atomic_write_bytes
 from ..problems import InputError
 from ..report.study_chart import _factor_dims, plot_study, scenario_labels
+from ..report.study_page import study_page, study_styles
 from .files import load_study, save_study
 
 EXIT_INPUT = 2
@@ -69,6 +71,42 @@ def format_table(ds: xr.Dataset) -> str:
     for i, label in enumerate(labels):
         row = f"{label:<{width}}  " + "".join(f"{x:>11.1%}" for x in p[i])
         lines.append(row + f"{used[i]:>7}  {'yes' if ok[i] else 'NO'}")
+    if "seats" in ds and "chamber" in ds.dims:
+        lines += ["", _seat_table(ds, dims, labels, width)]
+    return "\n".join(lines)
+
+
+def _seat_table(ds: xr.Dataset, dims: list[str], labels: list[str], width: int) -> str:
+    """Median seats and P(two-thirds) per scenario, chamber and coalition; and the president's
+    coalition's P(two-thirds) per chamber."""
+    chambers = [str(c) for c in ds["chamber"].values]
+    coalitions = [str(c) for c in ds["coalition"].values]
+    qdim = next(d for d in ds["seats"].dims if d not in (*dims, "chamber", "coalition"))
+    qs = [str(q) for q in ds[qdim].values]
+    mid = qs.index("q50") if "q50" in qs else qs.index("0.5")
+    n = len(labels)
+    seats = ds["seats"].transpose(*dims, "chamber", "coalition", qdim).values.reshape(
+        n, len(chambers), len(coalitions), len(qs))[..., mid]
+    two = (ds["p_two_thirds"].transpose(*dims, "chamber", "coalition").values.reshape(
+        n, len(chambers), len(coalitions)) if "p_two_thirds" in ds else None)
+    pres = (ds["p_president_two_thirds"].transpose(*dims, "chamber").values.reshape(
+        n, len(chambers)) if "p_president_two_thirds" in ds else None)
+    cols = [f"{ch[:3]} {k[:5]}" for ch in chambers for k in coalitions]
+    head = f"{'median seats (P two-thirds)':<{width}}  " + "".join(f"{c:>14}" for c in cols)
+    if pres is not None:
+        head += "".join(f"{'pres. 2/3 ' + ch[:3]:>15}" for ch in chambers)
+    lines = [head, "-" * len(head)]
+    for i, label in enumerate(labels):
+        row = f"{label:<{width}}  "
+        for j in range(len(chambers)):
+            for k in range(len(coalitions)):
+                cell = f"{seats[i, j, k]:.0f}"
+                if two is not None:
+                    cell += f" ({two[i, j, k]:.0%})"
+                row += f"{cell:>14}"
+        if pres is not None:
+            row += "".join(f"{pres[i, j]:>15.1%}" for j in range(len(chambers)))
+        lines.append(row)
     return "\n".join(lines)
 
 
@@ -109,9 +147,12 @@ def main(argv: list[str] | None = None) -> int:
     for record in study.fit_records:
         print(record.describe(), file=sys.stderr)
     out = save_study(ds, args.out)
-    png = plot_study(ds, out.with_suffix(".png"))
+    cand, coal = study_styles(ds)
+    png = plot_study(ds, out.with_suffix(".png"), style=cand)
+    page = out.with_suffix(".html")
+    atomic_write_bytes(page, study_page(ds, cand=cand, coal=coal))
     print(format_table(ds))
-    print(f"\n{n} scenario(s) in {seconds:.1f} s; wrote {out} and {png}")
+    print(f"\n{n} scenario(s) in {seconds:.1f} s; wrote {out}, {png} and {page}")
     bad = int((~ds["converged"].values.astype(bool)).sum())
     if bad:
         print("\n" + "!" * 72 + f"\nWARNING: {bad} of {n} scenario(s) DID NOT CONVERGE — their "
