@@ -77,6 +77,12 @@ def _parser() -> argparse.ArgumentParser:
     val = sub.add_parser("validate", help="check an election's definition and poll file")
     val.add_argument("election_dir", nargs="?", default=DEFAULT_ELECTION)
 
+    ini = sub.add_parser("init", help="write a commented template election folder to fill in "
+                         "(docs/new-election.md)")
+    ini.add_argument("election_dir", help="the new election folder")
+    ini.add_argument("--key", default=None, help="election key (default: from the folder name)")
+    ini.add_argument("--name", default=None, help="display name")
+
     sub.add_parser("backtest", help="score forecasts as of dates against official results "
                    "(forecast backtest ELECTION_DIR --as-of DATE ... [--json])")
     sub.add_parser("study", help="sensitivity study: scenarios x factors -> xarray netCDF "
@@ -110,6 +116,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "validate":
             return _validate(args)
+        if args.command == "init":
+            from .init import init_election
+
+            made = init_election(args.election_dir, key=args.key, name=args.name)
+            print(f"wrote {', '.join(p.name for p in made.files)} in {made.directory} (election "
+                  f"{made.key}); next: fill in election.toml, then run `forecast validate "
+                  f"{made.directory}` and follow what it asks for (docs/new-election.md)")
+            return 0
         if args.command == "run":
             return _run(args)
         if args.command == "timeline":
