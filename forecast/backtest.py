@@ -27,6 +27,7 @@ import csv
 import datetime as dt
 import json
 import math
+import os
 import re
 import sys
 from dataclasses import dataclass
@@ -679,7 +680,7 @@ def _records(prepared: _Prepared, *, seed: int, progress: bool | None) -> list[d
             "as_of": result.as_of.isoformat(),
             "polls_used": int(len(result.polls)),
             "results_file": results.path,
-            "model": result.spec.source if result.spec.source != "defaults" else None,
+            "model": _shown_path(result.spec.source),
             "actual_total_votes": results.total,
             "actual_valid_votes": results.valid,
             "actual_other_votes": results.other,
@@ -947,6 +948,18 @@ def main(argv: list[str] | None = None) -> int:
     if args.strict and not all(r["converged"] for r in records):
         return EXIT_NOT_CONVERGED
     return 0
+
+
+def _shown_path(source: str) -> str | None:
+    """A model file's path as a record shows it: relative to the current directory when inside
+    it (records name no machine path of their own); None for the documented defaults."""
+    if source == "defaults":
+        return None
+    try:
+        relative = os.path.relpath(source)
+    except ValueError:
+        return source
+    return source if relative.startswith("..") else relative
 
 
 def _notes(forecast) -> list[str]:

@@ -390,3 +390,46 @@ def test_backtest_synthetic_end_to_end(synthetic, tmp_path, capsys):
     assert {"max_rhat", "divergences", "min_ess_bulk", "converged"} <= set(record["diagnostics"])
     table = format_table(record)
     assert f"backtest as of {truth.as_of}" in table and f"P(actual winner = {winner})" in table
+
+
+@pytest.mark.slow
+def test_backtest_several_elections_end_to_end(tmp_path, capsys):
+    """Two synthetic elections in one command: one record each as of 4 days before election
+    day, the naive average, and the calibration table with a pooled row (JSON and text)."""
+    from forecast.synthetic import write_synthetic_election
+
+    folders = []
+    for seed in (3, 4):
+        directory = tmp_path / f"s{seed}"
+        truth = write_synthetic_election(directory, seed=seed, n_polls=40, days=90)
+        votes = {c: round(1_000_000 * truth.election_day_share[c]) for c in truth.ballot}
+        votes.update({"other": 5_000, "unregistered": 1_000, "null": 20_000})
+        (directory / "results.csv").write_text(
+            "candidate,votes\n" + "".join(f"{k},{v}\n" for k, v in votes.items()),
+            encoding="utf-8")
+        toml = directory / "election.toml"
+        toml.write_text('results_file = "results.csv"\n' + toml.read_text(encoding="utf-8"),
+                        encoding="utf-8")
+        folders.append(str(directory))
+    small = ["--draws", "200", "--tune", "200", "--chains", "2", "--seed", "5"]
+    assert main([*folders, "--json", *small]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["schema"] == "forecast.backtest-table/1"
+    assert len(doc["records"]) == 2
+    for record in doc["records"]:
+        day = pd.Timestamp(record["election_day"]) - pd.Timedelta(days=4)
+        assert record["as_of"] == day.date().isoformat()
+        assert record["actual_other_votes"] == 5_000
+        naive = record["naive"]
+        assert naive is None or naive["window_days"] == 14
+    table = doc["table"]
+    assert [r["election"] for r in table][-1] == "all"
+    assert {r["level"] for r in table} == {"candidate shares"}
+    assert table[-1]["n"] == sum(r["n"] for r in table[:-1])
+    for r in table:
+        assert set(r["coverage"]) == {"50", "80", "90"}
+        assert all(0.0 <= v <= 1.0 for v in r["coverage"].values())
+    assert main([*folders, *small]) == 0
+    out = capsys.readouterr().out
+    assert "calibration: coverage of the central 50/80/90% intervals" in out
+    assert out.count("candidate shares") == 3
