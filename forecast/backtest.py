@@ -510,7 +510,7 @@ def calibration_table(records: list[dict]) -> list[dict]:
     ``naive_mae`` pooled over their quantities, Brier and log score the means over the
     records."""
     rows = [r for record in records for r in record.get("calibration") or calibration(record)]
-    if len({(r["election"], r["as_of"]) for r in rows}) < 2:
+    if len(records) < 2:
         return rows
     pooled = []
     for level, unit in TABLE_LEVELS:
