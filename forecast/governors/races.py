@@ -192,9 +192,12 @@ class GovernorRaces:
 
     @property
     def keys(self) -> list[str]:
-        """Every candidacy key a race may use, in order: ``candidacy_keys``, then ``other``."""
-        return [*self.candidacy_keys, *([] if OTHER_CANDIDACY in self.candidacy_keys
-                                         else [OTHER_CANDIDACY])]
+        """Every candidacy key a race may use, in order: ``candidacy_keys``, then ``other``
+        (races built in code without ``candidacy_keys``: their candidacies' keys, in order of
+        appearance)."""
+        declared = list(self.candidacy_keys) or list(dict.fromkeys(
+            k for r in self.races for k in r.keys if k != OTHER_CANDIDACY))
+        return [*declared, *([] if OTHER_CANDIDACY in declared else [OTHER_CANDIDACY])]
 
     @property
     def options(self) -> list[str]:
