@@ -123,6 +123,13 @@ def test_no_model_file_uses_the_defaults_and_says_so(tmp_path, monkeypatch, caps
     assert president.spec.source == "defaults"
     notes = [str(w) for w in president.polls.warnings if w.line == 0]
     assert notes == [f"{directory / 'election.toml'}:0:model_file: warning: {NO_MODEL_FILE}"]
+    # First among the warnings, and kept in the forecast's notes (summary.json poll_warnings,
+    # the terminal's first five) whatever polls a fit uses.
+    assert president.polls.warnings[0].column == "model_file"
+    from forecast.stages.base import used_warnings
+
+    assert used_warnings(president.polls.warnings, set(), directory)[0] == (
+        f"election.toml:0:model_file: warning: {NO_MODEL_FILE}")
     assert main(["validate", str(directory)]) == 0
     assert NO_MODEL_FILE in capsys.readouterr().err
 

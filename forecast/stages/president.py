@@ -84,10 +84,11 @@ class PresidentStage:
             spec = spec.with_(**options.spec_changes)
         if spec.source == "defaults":
             # The note travels with the poll file's warnings (a line-0 warning reaches the
-            # forecast's notes, summary.json and the terminal, and `forecast validate`).
+            # forecast's notes, summary.json and the terminal, and `forecast validate`); first,
+            # as the terminal shows only the first five.
             note = Problem(str(election.directory / "election.toml"), 0, "model_file",
                            NO_MODEL_FILE, severity="warning")
-            polls = replace(polls, warnings=[*polls.warnings, note])
+            polls = replace(polls, warnings=[note, *polls.warnings])
         return PresidentInputs(election, polls, spec)
 
     def known(self, inputs: PresidentInputs) -> pd.Series:
