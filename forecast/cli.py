@@ -83,8 +83,9 @@ def _parser() -> argparse.ArgumentParser:
     ini.add_argument("--key", default=None, help="election key (default: from the folder name)")
     ini.add_argument("--name", default=None, help="display name")
 
-    sub.add_parser("backtest", help="score forecasts as of dates against official results "
-                   "(forecast backtest ELECTION_DIR --as-of DATE ... [--json])")
+    sub.add_parser("backtest", help="score forecasts against official results; several "
+                   "elections give a calibration table (forecast backtest DIR [DIR ...] "
+                   "[--days-before N | --as-of DATE ...] [--json])")
     sub.add_parser("study", help="sensitivity study: scenarios x factors -> xarray netCDF "
                    "(forecast study SPEC.toml --out FILE.nc [--scheduler tcp://...])")
     seats = sub.add_parser("seats", help="seat allocation under the electoral law")
