@@ -380,6 +380,21 @@ def validate(election_dir) -> int:
     return 0
 
 
+@cli.command()
+@click.argument("election_dir", metavar="DIR")
+@click.option("--key", default=None, help="election key (default: from the folder name)")
+@click.option("--name", default=None, help="display name of the election")
+def init(election_dir, key, name) -> int:
+    """Write a commented template election folder to fill in (docs/new-election.md)."""
+    from .init import init_election
+
+    made = init_election(election_dir, key=key, name=name)
+    click.echo(f"wrote {', '.join(p.name for p in made.files)} in {made.directory} (election "
+               f"{made.key}); next: fill in election.toml, then run `forecast validate "
+               f"{made.directory}` and follow what it asks for (docs/new-election.md)")
+    return 0
+
+
 @cli.group()
 def polls() -> None:
     """Manage poll files."""

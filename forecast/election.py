@@ -44,8 +44,11 @@ NUMBERS: dict[str, tuple[type, float, float]] = {
 #: of each chamber (forecast.seats.law.rules_for_election).
 EXTRA_TABLES = ("seat_rules",)
 TOP_KEYS = ("key", "name", "election_day", "campaign_start", "poll_file", "results_file",
-            "candidates", "coalitions", "other_options", *NUMBERS,
+            "model_file", "candidates", "coalitions", "other_options", *NUMBERS,
             *EXTRA_TABLES)
+#: ``model_file`` as a name in the project's models library (``"kr/president"`` ->
+#: ``models/kr/president.toml``): lowercase path segments, no ``..``.
+MODEL_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]*(/[a-z0-9][a-z0-9_.-]*)*\Z")
 # ``\Z``, not ``$``: ``$`` also matches before a final newline, which let "x\n" pass as a key.
 KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]*\Z")
 
@@ -106,6 +109,9 @@ class Election:
     assumed_publication_lag_days: int = 3
     assumed_fieldwork_days: int = 4
     results_file: str | None = None
+    #: The model settings the election names (forecast.spec.election_model_file): a name in the
+    #: project's models library or a ``.toml`` file inside the election folder; None: none named.
+    model_file: str | None = None
     other_options: tuple[str, ...] = ()
     extra: dict = field(default_factory=dict)
 
@@ -276,6 +282,19 @@ def load_election(directory: str | Path) -> Election:
             # `polls add` rewrite a file outside the election.
             problems.append(Problem(shown, top_line(skey), skey,
                                     f"{show_value(data[skey])}: {bad}"))
+    if "model_file" in data:
+        value = data["model_file"]
+        if not isinstance(value, str):
+            problems.append(Problem(shown, top_line("model_file"), "model_file",
+                                    f"{show_value(value)}: expected a string"))
+        elif value.endswith(".toml") and (bad := name_inside(directory, value)):
+            problems.append(Problem(shown, top_line("model_file"), "model_file",
+                                    f"{show_value(value)}: {bad}"))
+        elif not value.endswith(".toml") and not MODEL_NAME.match(value):
+            problems.append(Problem(shown, top_line("model_file"), "model_file",
+                                    f"{show_value(value)}: expected a name in the models library "
+                                    "like 'kr/president' (models/kr/president.toml) or a .toml "
+                                    "file inside the election folder"))
     for ukey in data:
         if ukey not in TOP_KEYS:
             column = plain_column(ukey)
@@ -443,7 +462,8 @@ def load_election(directory: str | Path) -> Election:
         key=key, name=name, election_day=election_day, campaign_start=campaign_start,
         candidates=tuple(candidates), coalitions=coalitions, directory=directory,
         poll_file=str(data.get("poll_file", "president.csv")),
-        results_file=data.get("results_file"), other_options=tuple(other_options),
+        results_file=data.get("results_file"), model_file=data.get("model_file"),
+        other_options=tuple(other_options),
         extra={k: data[k] for k in EXTRA_TABLES if k in data},
         **settings,
     )

@@ -85,7 +85,9 @@ def add_polls(election_dir: str | Path, rows_path: str | Path) -> Added:
         # Read under the lock: a concurrent add has either finished or not started.
         old_raw = read_input(poll_path, missing="poll file not found",
                              max_bytes=MAX_POLL_FILE_BYTES)
-        existing = parse_polls(old_raw, str(poll_path), election, table=False)
+        # A poll file with its header and no rows yet (forecast init) takes its first polls.
+        existing = parse_polls(old_raw, str(poll_path), election, table=False,
+                               allow_empty=True)
         payload = _appended(existing, new, election, poll_path, shown, old_raw)
         atomic_write_bytes(poll_path, payload)
     return Added(poll_file=poll_path, rows=len(new), polls_before=len(existing),

@@ -228,12 +228,15 @@ def read_polls(path: str | Path, election: Election) -> PollTable:
 
 
 def parse_polls(raw: bytes, shown: str, election: Election, *,
-                keep_cells: bool = False, table: bool = True) -> PollTable:
+                keep_cells: bool = False, table: bool = True,
+                allow_empty: bool = False) -> PollTable:
     """Validate the bytes of a poll file (see :func:`read_polls`); ``shown`` names it in
     messages. ``keep_cells`` also returns each row's values as they should be stored
     (``PollTable.cells``, for ``polls add``). With ``table=False`` every row is validated but
     only its ``line`` is kept in the table (with ``duplicate_keys`` and ``format``): what
-    ``polls add`` needs of the file it appends to, in a fraction of the memory."""
+    ``polls add`` needs of the file it appends to, in a fraction of the memory.
+    ``allow_empty`` accepts a file with a header and no rows (the poll file ``polls add`` fills
+    for the first time: ``forecast init`` writes one)."""
     problems: list[Problem] = []
     text, encoding = decode_poll_text(raw, shown, problems)
     if not text.strip():
@@ -302,7 +305,7 @@ def parse_polls(raw: bytes, shown: str, election: Election, *,
             if keep_cells:
                 cells[line] = rec.pop("_cells")
             out.append(rec if table else {"line": rec["line"], "_key": rec["_key"]})
-    if not out and not any(p.severity == "error" for p in problems):
+    if not out and not allow_empty and not any(p.severity == "error" for p in problems):
         problems.append(Problem(shown, 2, "", "no polls: expected at least one data row"))
 
     # The same poll listed twice would count its respondents twice. Two polls by one house

@@ -1,12 +1,28 @@
-"""Model specification: priors and sampler settings read from ``models/*.toml``."""
+"""Model specification: priors and sampler settings read from ``models/*.toml``.
+
+An election names its model file in ``election.toml`` (``model_file``): a name in the project's
+models library (``"kr/president"`` -> ``<project>/models/kr/president.toml``) or a ``.toml`` file
+inside the election folder (:func:`election_model_file`). An election that names none uses
+``models/president.toml`` of its project, and without that file the documented defaults
+(:class:`ModelSpec`, docs/model.md).
+"""
 
 from __future__ import annotations
 
+import difflib
 import math
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .settings import Settings, load_settings
+from .problems import InputError, Problem, decode_utf8
+from .settings import Settings, key_line, load_settings
+
+if TYPE_CHECKING:
+    from .election import Election
+
+#: The models library, relative to a project folder (the one holding ``polls/``).
+MODELS_FOLDER = Path("models")
 
 
 @dataclass(frozen=True)
@@ -85,6 +101,70 @@ def _is_number(value: object) -> bool:
     # TOML has inf and nan; a float() of a 5,000-digit integer overflows (settings.py says so).
     return (isinstance(value, (int, float)) and not isinstance(value, bool)
             and math.isfinite(value))
+
+
+def model_folders(election_directory: Path) -> list[Path]:
+    """Folders searched for a model name, in order (as :func:`forecast.seats.law.rules_folders`
+    finds rules files): the models library of the election's project (two folders above the
+    election folder), of the current directory's project, and of the project this package lives
+    in; each once."""
+    candidates = [election_directory.resolve().parent.parent / MODELS_FOLDER,
+                  Path.cwd() / MODELS_FOLDER,
+                  Path(__file__).resolve().parents[1] / MODELS_FOLDER]
+    out: list[Path] = []
+    for folder in candidates:
+        if all(folder.resolve() != f.resolve() for f in out):
+            out.append(folder)
+    return out
+
+
+def available_models(folders: list[Path]) -> list[str]:
+    """Names of the model files in the library folders (``"president"``, ``"kr/president"``)."""
+    names: set[str] = set()
+    for folder in folders:
+        if folder.is_dir():
+            names.update(p.relative_to(folder).with_suffix("").as_posix()
+                         for p in folder.rglob("*.toml"))
+    return sorted(names)
+
+
+def election_model_file(election: Election) -> Path | None:
+    """The model file an election names (``model_file`` in ``election.toml``), else None.
+
+    A value ending in ``.toml`` is a file inside the election folder; any other value is a name
+    in the models library (:func:`model_folders`): ``"kr/president"`` is
+    ``models/kr/president.toml``.
+
+    Raises
+    ------
+    InputError
+        The named file does not exist: ``election.toml:LINE:model_file`` with the names the
+        library has (and the closest one).
+    """
+    name = election.model_file
+    if not name:
+        return None
+    toml = election.directory / "election.toml"
+    if name.endswith(".toml"):
+        path = election.directory / name
+        if path.is_file():
+            return path
+        where = f"no such file in the election folder ({path})"
+    else:
+        folders = model_folders(election.directory)
+        for folder in folders:
+            path = folder / f"{name}.toml"
+            if path.is_file():
+                return path
+        known = available_models(folders)
+        close = difflib.get_close_matches(name, known, n=1)
+        where = (f"no model named {name!r} in " + " or ".join(str(f) for f in folders)
+                 + (f" (available: {', '.join(known)})" if known else "")
+                 + (f"; did you mean {close[0]!r}?" if close else ""))
+    line = 0
+    if toml.is_file():
+        line = key_line(decode_utf8(toml.read_bytes(), str(toml)), "", "model_file")
+    raise InputError([Problem(str(toml), line, "model_file", f"{name!r}: {where}")])
 
 
 def _expected(name: str, kind: str, value: object) -> str | None:

@@ -7,7 +7,7 @@ import pytest
 from forecast import __version__
 from forecast.cli import cli, main
 
-COMMANDS = ["run", "update", "watch", "report", "timeline", "validate", "polls", "seats",
+COMMANDS = ["run", "update", "watch", "report", "timeline", "validate", "init", "polls", "seats",
             "backtest", "study"]
 
 

@@ -96,8 +96,8 @@ def test_invalid_toml_reports_line(tmp_path):
     (BASE.replace('key = "x"', 'key = "x"\ncolour = "blue"'),
      "2:colour: unknown setting 'colour': expected one of assumed_fieldwork_days, "
      "assumed_publication_lag_days, campaign_start, candidates, coalitions, default_sample_size, "
-     "default_undecided_share, election_day, key, name, other_options, poll_file, results_file, "
-     "seat_rules, total_tolerance"),
+     "default_undecided_share, election_day, key, model_file, name, other_options, poll_file, "
+     "results_file, seat_rules, total_tolerance"),
     (BASE.replace('key = "x"', 'key = "x"\n[extra]\na = 1'), "2:extra: unknown setting 'extra'"),
 ])
 def test_unknown_keys_are_refused_with_a_hint(tmp_path, text, expected):

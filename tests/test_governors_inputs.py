@@ -62,7 +62,7 @@ def test_baseline_shares_hand_example(races):
                      "morena": 140, "pes": 0, "ph": 50, "independents": 0, "coal_pri_pvem": 60,
                      "coal_prd_pt": 0, "coal_pan_na": 0, "valid_votes": 650})
     chiapas = races.race("chiapas").candidates
-    shares = baseline_shares(row, chiapas)
+    shares = baseline_shares(row, chiapas, races.baseline_columns)
     raw = {"jhh": 140, "paf": 100, "tpm": 240, "pvem": 120, "independent": 0}
     floored = {k: max(v / 600, 0.005) for k, v in raw.items()}
     total = sum(floored.values())
@@ -75,7 +75,13 @@ def _write_races(tmp_path: Path, candidate_block: str) -> Path:
     shutil.copy(MX2018 / "governors" / "baseline_deputies_2015.csv", folder)
     text = f"""election_day = 2018-07-01
 campaign_start = 2017-09-08
+candidacy_keys = ["jhh", "paf", "tpm", "mc", "pan", "prd", "pvem", "na", "independent"]
 baseline_file = "baseline_deputies_2015.csv"
+
+[baseline_columns]
+parties = ["pan", "pri", "prd", "pvem", "pt", "mc", "na", "morena", "pes", "ph", "independents"]
+combinations = {{ coal_pri_pvem = ["pri", "pvem"], coal_prd_pt = ["prd", "pt"] }}
+no_party = "independents"
 
 [blocs]
 jhh = ["morena", "pt", "pes"]
@@ -119,11 +125,12 @@ bloc = "frente"
     shown = str(path)
     messages = [str(p) for p in err.value.problems]
     assert messages == [
-        f"{shown}:21:key: race jalisco: candidate key 'alfaro' is not a coalition or party key: "
-        "expected one of jhh, paf, tpm, mc, pan, prd, pvem, na, independent, other",
-        f"{shown}:28:parties: race jalisco, candidate 'tpm': parties 'pri': expected a list of "
+        f"{shown}:27:key: race jalisco: candidate key 'alfaro' is not one of the "
+        "candidacy_keys: expected one of jhh, paf, tpm, mc, pan, prd, pvem, na, independent, "
+        "other",
+        f"{shown}:34:parties: race jalisco, candidate 'tpm': parties 'pri': expected a list of "
         "lowercase party keys, e.g. [\"morena\", \"pt\", \"pes\"]",
-        f"{shown}:34:bloc: race jalisco, candidate 'pan': bloc 'frente': expected one of jhh, "
+        f"{shown}:40:bloc: race jalisco, candidate 'pan': bloc 'frente': expected one of jhh, "
         "paf, tpm, other",
     ]
 
@@ -145,8 +152,8 @@ split_from = "pri"
         load_governor_races(tmp_path)
     messages = [str(p) for p in err.value.problems]
     assert messages == [
-        f"{path}:21:key: race jalisco, candidate 'jhh' appears twice in the race",
-        f"{path}:29:split_from: race jalisco, candidate 'pvem': split_from 'pri' is not another "
+        f"{path}:27:key: race jalisco, candidate 'jhh' appears twice in the race",
+        f"{path}:35:split_from: race jalisco, candidate 'pvem': split_from 'pri' is not another "
         "candidate of the race",
     ]
 
@@ -251,3 +258,138 @@ def test_spec_errors(tmp_path):
         f"{path}:5:sampler.name: 'stan': expected 'nutpie' or 'pymc'",
         f"{path}:6:sampler.colour: unknown setting",
     ]
+
+
+# --- the election's own candidacy keys and baseline columns (no Mexican facts in code) --------
+
+def _tiny_races(tmp_path: Path, extra: str = "", columns: str | None = None) -> Path:
+    """A made-up country: two parties, a combination ballot, an independent, one race."""
+    folder = tmp_path / "governors"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "base.csv").write_text(
+        "state_abbr,red,blue,green,ind,coal_red_green,valid_votes\n"
+        "n1,500,300,100,50,50,1000\n", encoding="utf-8")
+    columns = columns if columns is not None else (
+        '[baseline_columns]\nparties = ["red", "blue", "green", "ind"]\n'
+        'combinations = { coal_red_green = ["red", "green"] }\nno_party = "ind"\n')
+    text = f"""election_day = 2030-06-01
+campaign_start = 2030-01-01
+candidacy_keys = ["left", "right", "solo"]
+baseline_file = "base.csv"
+{extra}
+{columns}
+[blocs]
+l = ["red", "green"]
+r = ["blue"]
+
+[[races]]
+state = "north"
+name = "North"
+abbr = "n1"
+
+[[races.candidates]]
+key = "left"
+name = "A"
+parties = ["red", "green"]
+
+[[races.candidates]]
+key = "right"
+name = "B"
+parties = ["blue"]
+
+[[races.candidates]]
+key = "solo"
+name = "C"
+parties = []
+"""
+    (folder / "races.toml").write_text(text, encoding="utf-8")
+    return folder / "races.toml"
+
+
+def test_candidacy_keys_and_columns_come_from_races_toml(tmp_path):
+    _tiny_races(tmp_path)
+    races = load_governor_races(tmp_path)
+    assert races.keys == ["left", "right", "solo", "other"]
+    assert races.options == ["left", "right", "solo"]
+    race = races.race("north")
+    # left: red 500 + green 100 + the whole red-green combination ballot 50; solo: ind 50.
+    assert race.baseline == pytest.approx({"left": 650 / 1000, "right": 300 / 1000,
+                                           "solo": 50 / 1000})
+    assert races.national_baseline.to_dict() == pytest.approx({"l": 0.65, "r": 0.30,
+                                                                "other": 0.05})
+
+
+def test_combination_ballots_split_between_holders_of_three_parties(tmp_path):
+    from forecast.governors.races import RaceCandidate, VoteColumns
+
+    columns = VoteColumns(("a", "b", "c"), (("coal_abc", ("a", "b", "c")),))
+    row = pd.Series({"a": 60, "b": 30, "c": 10, "coal_abc": 100})
+    day = dt.date(2030, 1, 1)
+    cands = (RaceCandidate("x", "X", ("a",), "other", day, day),
+             RaceCandidate("y", "Y", ("b", "c"), "other", day, day))
+    # x: 60 + 100 * 60/100; y: 40 + 100 * 40/100
+    assert baseline_shares(row, cands, columns) == pytest.approx({"x": 0.6, "y": 0.4})
+
+
+@pytest.mark.parametrize(("edit", "expected"), [
+    (lambda t: t.replace('candidacy_keys = ["left", "right", "solo"]\n', ""),
+     ":0:candidacy_keys: missing: expected the candidacy keys"),
+    (lambda t: t.replace('["left", "right", "solo"]', '["left", "right", "left"]'),
+     ":3:candidacy_keys: ['left', 'right', 'left']: a key is listed twice"),
+    (lambda t: t.replace('["left", "right", "solo"]', '["left", "right", "solo", "state"]'),
+     ":3:candidacy_keys: 'state': a column of the state-poll file that is not a candidate"),
+    (lambda t: t.replace("no_party =", "no_partie ="),
+     ":9:baseline_columns.no_partie: unknown setting 'no_partie'; did you mean 'no_party'?"),
+    (lambda t: t.replace('coal_red_green = ["red", "green"]', 'coal_red_green = ["red", "pink"]'),
+     ":8:baseline_columns.combinations.coal_red_green: ['red', 'pink']: expected two or more "
+     "of the party columns (red, blue, green, ind)"),
+    (lambda t: t.replace('no_party = "ind"', 'no_party = "independents"'),
+     ":9:baseline_columns.no_party: 'independents': expected one of the party columns"),
+    (lambda t: t.replace("[baseline_columns]", "[baseline_colums]"),
+     "unknown setting 'baseline_colums'; did you mean 'baseline_columns'?"),
+    (lambda t: t.replace('baseline_file = "base.csv"',
+                         'baseline_file = "base.csv"\ncalibration_file = "base.csv"'),
+     ":0:calibration_year: None: expected the year of the calibration file's election"),
+])
+def test_races_toml_column_settings_are_checked(tmp_path, edit, expected):
+    path = _tiny_races(tmp_path)
+    path.write_text(edit(path.read_text(encoding="utf-8")), encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        load_governor_races(tmp_path)
+    messages = [str(p) for p in err.value.problems]
+    assert any(expected in m for m in messages), messages
+
+
+def test_baseline_file_must_have_the_declared_columns(tmp_path):
+    path = _tiny_races(tmp_path)
+    (path.parent / "base.csv").write_text("state_abbr,red,blue,green,ind,valid_votes\n"
+                                          "n1,500,300,100,50,1000\n", encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        load_governor_races(tmp_path)
+    assert [str(p) for p in err.value.problems] == [
+        f"{path.parent / 'base.csv'}:1:coal_red_green: missing required column"]
+
+
+def test_calibration_reads_its_file_and_year_from_races_toml(races, tmp_path):
+    assert (races.calibration_file, races.calibration_year) == ("calibration_deputies_2012.csv",
+                                                                2012)
+    folder = tmp_path / "governors"
+    shutil.copytree(MX2018 / "governors", folder)
+    toml = folder / "races.toml"
+    text = toml.read_text(encoding="utf-8")
+    # The same file under another name is read (the name used to be fixed in code).
+    (folder / "calibration_deputies_2012.csv").rename(folder / "cal.csv")
+    toml.write_text(text.replace('"calibration_deputies_2012.csv"', '"cal.csv"'),
+                    encoding="utf-8")
+    moved = load_governor_races(tmp_path)
+    assert local_effect_calibration(moved)["n_all"] == 28
+    # Another year: no previous race of 2015 in the previous file -> nothing to compare.
+    toml.write_text(text.replace('"calibration_deputies_2012.csv"', '"cal.csv"')
+                    .replace("calibration_year = 2012", "calibration_year = 2015"),
+                    encoding="utf-8")
+    other = load_governor_races(tmp_path)
+    assert other.calibration_year == 2015
+    assert local_effect_calibration(other)["n_all"] == 0
+    _tiny_races(tmp_path / "x")
+    with pytest.raises(InputError, match="calibration_file: not set"):
+        local_effect_calibration(load_governor_races(tmp_path / "x"))

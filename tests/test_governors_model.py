@@ -48,6 +48,7 @@ def make_races(tmp: Path) -> GovernorRaces:
         races.append(Race(s, s.upper(), s, cands, dict(zip(KEYS, BASELINE[s], strict=True))))
     return GovernorRaces(path=tmp / "races.toml", election_day=DAY, campaign_start=START,
                          races=tuple(races), blocs=BLOCS, national_baseline=NATIONAL_BASELINE,
+                         candidacy_keys=(*KEYS, *HEADER.split(",")[11:17]),
                          default_sample_size=800)
 
 

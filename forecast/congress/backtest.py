@@ -11,6 +11,7 @@ import xarray as xr
 from ..election import show_value
 from ..files import read_csv_rows, whole_number
 from ..problems import InputError, Problem
+from ..scoring import interval_block
 from .definition import CongressDefinition
 from .summary import CHAMBERS, coalition_seats
 
@@ -52,8 +53,9 @@ def read_official_seats(path: str | Path, definition: CongressDefinition) -> pd.
 
 def score_seats(projection: xr.Dataset, definition: CongressDefinition,
                 official: pd.DataFrame) -> dict:
-    """Per chamber, coalition and party: actual seats, forecast interval, in_50 / in_90, and
-    the probability the forecast gave to the actual majority status of each coalition."""
+    """Per chamber, coalition and party: actual seats, the forecast's mean and quantiles, the
+    central 50/80/90% interval checks and interval scores (:func:`forecast.scoring.interval_block`),
+    and the probability the forecast gave to the actual majority status of each coalition."""
     out: dict = {}
     for chamber in CHAMBERS:
         _total, majority, two_thirds = definition.thresholds(chamber)
@@ -69,10 +71,7 @@ def score_seats(projection: xr.Dataset, definition: CongressDefinition,
         entries += [("parties", p, seats.sel(party=p).values, int(actual.get(p, 0)))
                     for p in definition.parties]
         for kind, key, values, real in entries:
-            q = np.quantile(values, [0.05, 0.25, 0.5, 0.75, 0.95])
-            e = {"actual": real, "q05": float(q[0]), "q25": float(q[1]), "q50": float(q[2]),
-                 "q75": float(q[3]), "q95": float(q[4]), "mean": float(values.mean()),
-                 "in_50": bool(q[1] <= real <= q[3]), "in_90": bool(q[0] <= real <= q[4])}
+            e = interval_block(values, real)
             if kind == "coalitions":
                 has_majority = real >= majority
                 has_two_thirds = real >= two_thirds
@@ -82,7 +81,65 @@ def score_seats(projection: xr.Dataset, definition: CongressDefinition,
                 e["p_actual_two_thirds_status"] = p_two if has_two_thirds else 1 - p_two
             block[kind][key] = e
         for kind in ("coalitions", "parties"):
-            block[f"n_in_90_{kind}"] = sum(v["in_90"] for v in block[kind].values())
-            block[f"n_in_50_{kind}"] = sum(v["in_50"] for v in block[kind].values())
+            for level in (90, 80, 50):
+                block[f"n_in_{level}_{kind}"] = sum(v[f"in_{level}"] for v in block[kind].values())
         out[chamber] = block
+    return out
+
+
+def read_official_votes(path: str | Path, definition: CongressDefinition) -> dict[str, int]:
+    """Official national vote per party (``party,votes``; an optional ``note`` column): a row
+    for every party of the definition and its independent option (0 if none). Backtests only.
+
+    Raises
+    ------
+    InputError
+        Missing columns, unknown or repeated options, missing ones, or votes that are not whole
+        numbers, with file and line.
+    """
+    shown = str(path)
+    problems: list[Problem] = []
+    rows = read_csv_rows(path, problems, required=("party", "votes"), lower=True,
+                         missing="official party-vote file not found")
+    if rows is None:
+        raise InputError(problems)
+    options = [*definition.parties, definition.independent]
+    votes: dict[str, int] = {}
+    for line, row in rows:
+        party = row["party"].strip().lower()
+        if party not in options:
+            problems.append(Problem(shown, line, "party", f"{show_value(row['party'])}: "
+                                    f"expected one of {', '.join(options)}"))
+            continue
+        if party in votes:
+            problems.append(Problem(shown, line, "party", f"{party!r} appears twice"))
+            continue
+        count = whole_number(row["votes"])
+        if count is None:
+            problems.append(Problem(shown, line, "votes", f"{show_value(row['votes'])}: "
+                                    "expected a whole number of votes"))
+            continue
+        votes[party] = count
+    for party in options:
+        if party not in votes and not any(p.line for p in problems):
+            problems.append(Problem(shown, 0, "party", f"no row for {party!r}: expected one "
+                                    "(0 if none)"))
+    if not problems and sum(votes.values()) <= 0:
+        problems.append(Problem(shown, 0, "votes", "no votes: expected a positive total"))
+    if problems:
+        raise InputError(problems)
+    return votes
+
+
+def score_party_vote(projection: xr.Dataset, official: dict[str, int]) -> dict:
+    """The national vote per party (``national_share``: shares of the valid vote of the parties
+    and the independent option) against the official vote, each as an interval block
+    (:func:`forecast.scoring.interval_block`); ``n_in_50/80/90``."""
+    shares = projection["national_share"]
+    total = sum(official.values())
+    parties = [str(p) for p in shares.coords["party"].values]
+    out: dict = {"parties": {p: interval_block(shares.sel(party=p).values,
+                                               official.get(p, 0) / total) for p in parties}}
+    for level in (50, 80, 90):
+        out[f"n_in_{level}"] = sum(b[f"in_{level}"] for b in out["parties"].values())
     return out

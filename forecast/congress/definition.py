@@ -26,8 +26,10 @@ FILE_KEYS = ("baseline_file", "district_coalitions_file", "senate_coalitions_fil
              "siglado_file", "senate_formulas_file")
 #: Presentation only (charts and tables): party colours and display names by party key.
 DISPLAY_KEYS = ("party_colors", "party_names")
-TOP_KEYS = ("parties", "independent", "coalitions", *FILE_KEYS, "seats_results_file",
-            *DISPLAY_KEYS)
+#: Official results, for backtests only (never read by the forecast): seats per party and the
+#: national vote per party.
+RESULTS_KEYS = ("seats_results_file", "vote_results_file")
+TOP_KEYS = ("parties", "independent", "coalitions", *FILE_KEYS, *RESULTS_KEYS, *DISPLAY_KEYS)
 COALITION_KEYS = ("name", "parties", "candidate", "baseline", "color")
 
 
@@ -79,6 +81,7 @@ class CongressDefinition:
     senate_formulas: pd.DataFrame
     state_abbr: dict[int, str] = field(default_factory=dict)
     seats_results: Path | None = None  # official seats, for backtests only
+    vote_results: Path | None = None  # official national vote per party, for backtests only
     #: The seat law of each chamber (forecast.seats.law; ``[seat_rules]`` of election.toml);
     #: empty: the built-in defaults (the 2018 law).
     rules: dict = field(default_factory=dict)
@@ -355,14 +358,18 @@ def load_congress(directory: str | Path) -> CongressDefinition:
                                     f"{show_value(value)}: {bad}"))
         else:
             files[key] = directory / value
-    seats_results = data.get("seats_results_file")
-    if seats_results is not None and not isinstance(seats_results, str):
-        problems.append(Problem(shown, _key_line(text, "seats_results_file"),
-                                "seats_results_file", "expected a file name"))
-    elif seats_results is not None and (bad := name_inside(election_folder, seats_results,
-                                                           directory)):
-        problems.append(Problem(shown, _key_line(text, "seats_results_file"),
-                                "seats_results_file", f"{show_value(seats_results)}: {bad}"))
+    results_files: dict[str, str | None] = {}
+    for key in RESULTS_KEYS:
+        value = data.get(key)
+        if value is not None and not isinstance(value, str):
+            problems.append(Problem(shown, _key_line(text, key), key, "expected a file name"))
+            value = None
+        elif value is not None and (bad := name_inside(election_folder, value, directory)):
+            problems.append(Problem(shown, _key_line(text, key), key,
+                                    f"{show_value(value)}: {bad}"))
+        results_files[key] = value
+    seats_results = results_files["seats_results_file"]
+    vote_results = results_files["vote_results_file"]
     if problems:
         raise InputError(problems)
 
@@ -453,4 +460,5 @@ def load_congress(directory: str | Path) -> CongressDefinition:
         district_coalitions=dcov, senate_coalitions=scov, siglado=sig, senate_formulas=sform,
         state_abbr={int(k): str(v) for k, v in scov["state_abbr"].items()},
         seats_results=directory / seats_results if seats_results else None,
+        vote_results=directory / vote_results if vote_results else None,
         party_colors=display["party_colors"], party_names=display["party_names"])

@@ -16,6 +16,7 @@ import xarray as xr
 from ..election import show_value
 from ..files import read_csv_rows, whole_number
 from ..problems import InputError, Problem
+from ..scoring import interval_block
 from .races import GovernorRaces
 
 REQUIRED_COLUMNS = ("state", "candidate", "votes")
@@ -87,9 +88,10 @@ def backtest_governors(draws: xr.Dataset, results: dict[str, dict[str, int]]) ->
     dict
         ``states.<state>``: ``actual_winner``, ``p_actual_winner``, ``forecast_leader``,
         ``brier`` (``sum_k (p_k - o_k)^2`` over the ballot, o = 1 for the winner),
-        ``shares.<candidate>`` (``actual``, ``mean``, ``q05``, ``q25``, ``q75``, ``q95``,
-        ``in_50``, ``in_90``: actual share of the valid vote inside the central 50% / 90%
-        interval, bounds included). Overall: ``n_states``, ``n_winner_p_ge_half`` (races whose
+        ``shares.<candidate>`` (:func:`forecast.scoring.interval_block`: ``actual``, ``mean``,
+        ``q05 … q95``, ``error``, ``in_50``, ``in_80``, ``in_90``: actual share of the valid vote
+        inside the central 50% / 80% / 90% interval, bounds included, and the interval scores
+        ``is_50``, ``is_80``, ``is_90``). Overall: ``n_states``, ``n_winner_p_ge_half`` (races whose
         actual winner had P(win) >= 0.5), ``n_leader_correct``, ``brier`` (mean over races),
         ``log_score`` (mean natural log of P(actual winner), floored at 1/(2 n_draws)),
         ``coverage_50``, ``coverage_90`` (fractions of (state, candidate) pairs), ``n_shares``,
@@ -127,12 +129,8 @@ def backtest_governors(draws: xr.Dataset, results: dict[str, dict[str, int]]) ->
         for k in on:
             c = cands[k]
             actual = votes.get(c, 0) / total
-            q05, q25, q50, q75, q95 = np.quantile(share[:, s, k], [0.05, 0.25, 0.5, 0.75, 0.95])
-            b50, b90 = bool(q25 <= actual <= q75), bool(q05 <= actual <= q95)
-            block["shares"][c] = {"actual": actual, "mean": float(share[:, s, k].mean()),
-                                  "q05": float(q05), "q25": float(q25), "q50": float(q50),
-                                  "q75": float(q75), "q95": float(q95),
-                                  "in_50": b50, "in_90": b90}
+            block["shares"][c] = interval_block(share[:, s, k], actual)
+            b50, b90 = block["shares"][c]["in_50"], block["shares"][c]["in_90"]
             in50.append(b50)
             in90.append(b90)
             if actual >= MAIN_SHARE:

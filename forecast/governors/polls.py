@@ -3,8 +3,8 @@
 Schema (one row per published poll release; ``docs/governors.md``)::
 
     state, pollster, field_start, field_end, published, sample_size, mode, basis,
-    <candidate keys: jhh, paf, tpm, mc, pan, prd, pvem, na, independent>, other_candidates,
-    undecided, source, reported, notes
+    <candidate keys: the candidacy_keys of races.toml>, other_candidates, undecided, source,
+    reported, notes
 
 Each problem is reported as ``FILE:LINE:COLUMN: message`` (the header is line 1) and loading
 raises :class:`~forecast.problems.InputError` listing all of them, as for national polls.
@@ -34,7 +34,7 @@ from ..polls import (
     parse_period,
 )
 from ..problems import InputError, Problem, csv_records, data_rows, did_you_mean, name_problem
-from .races import OPTION_KEYS, GovernorRaces
+from .races import OTHER_CANDIDACY, GovernorRaces
 
 REQUIRED_COLUMNS = ("state", "pollster", "field_start", "field_end", "published", "sample_size",
                     "basis", "reported")
@@ -153,7 +153,8 @@ def read_governor_polls(path: str | Path, races: GovernorRaces) -> GovernorPolls
     for col in REQUIRED_COLUMNS:
         if col not in header:
             problems.append(Problem(shown, 1, col, "missing required column"))
-    known = set(REQUIRED_COLUMNS) | set(OPTIONAL_COLUMNS) | set(OPTION_KEYS) - {"other"}
+    candidate_columns = [k for k in races.keys if k != OTHER_CANDIDACY]
+    known = set(REQUIRED_COLUMNS) | set(OPTIONAL_COLUMNS) | set(candidate_columns)
     for col in header:
         label = plain_column(col)
         if col == "":
@@ -166,7 +167,7 @@ def read_governor_polls(path: str | Path, races: GovernorRaces) -> GovernorPolls
                                     f"{', '.join(REQUIRED_COLUMNS + OPTIONAL_COLUMNS)}"))
     for col in sorted({c for c in header if c and header.count(c) > 1}):
         problems.append(Problem(shown, 1, plain_column(col), "column appears more than once"))
-    option_cols = [c for c in OPTION_KEYS if c in header]
+    option_cols = [c for c in candidate_columns if c in header]
     if not option_cols:
         problems.append(Problem(shown, 1, "", "no candidate columns: expected some of "
                                 f"{', '.join(races.options)}"))
@@ -292,8 +293,8 @@ def _validate_row(row: dict, line: int, shown: str, races: GovernorRaces,
                       "renormalised over the options it gives)")
     # Named others go to the race's `other` candidacy (Partido Humanista) where it has one;
     # elsewhere they are people not on the ballot or not modelled and leave the decided base.
-    if other and "other" in race.keys:
-        shares["other"] = other
+    if other and OTHER_CANDIDACY in race.keys:
+        shares[OTHER_CANDIDACY] = other
         other = 0.0
     options = [k for k in race.keys if k in shares]
     itemised = sum(shares[k] for k in options)

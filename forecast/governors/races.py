@@ -31,26 +31,26 @@ from ..problems import (
 )
 from ..settings import MAX_SETTINGS_BYTES, parse_toml
 
-#: Candidate keys a race may use: the poll-file columns (docs/governors.md).
-OPTION_KEYS = ("jhh", "paf", "tpm", "mc", "pan", "prd", "pvem", "na", "independent", "other")
-#: The bloc of candidates whose parties belong to no national bloc (independents, PH).
+#: The reserved candidacy key of every name on a ballot that no other key covers (the state-poll
+#: file's ``other_candidates`` column goes to it where a race has one). The other candidacy keys
+#: and their order are the election's (``candidacy_keys`` in races.toml).
+OTHER_CANDIDACY = "other"
+#: The bloc of candidates whose parties belong to no national bloc (independents, local parties).
 OTHER_BLOC = "other"
-#: 2015 federal-deputies party columns of the baseline file.
-BASELINE_PARTIES = ("pan", "pri", "prd", "pvem", "pt", "mc", "na", "morena", "pes", "ph",
-                    "independents")
-#: Combination-only ballots of 2015 coalitions: (column, member parties).
-BASELINE_COMBINATIONS = (("coal_pri_pvem", ("pri", "pvem")), ("coal_prd_pt", ("prd", "pt")),
-                         ("coal_pan_na", ("pan", "na")))
 #: A baseline share below this is floored: the log-share of a candidate whose parties did not run
-#: in 2015 (an independent, a local party) must be finite; 0.5% is about the smallest share a
-#: registered governor candidate got in 2018.
+#: in the baseline election (an independent, a local party) must be finite. A documented default
+#: (docs/governors.md): 0.5% is about the smallest share a registered governor candidate got in
+#: Mexico in 2018.
 BASELINE_FLOOR = 0.005
 RACES_FILE = "races.toml"
 #: Top-level settings of races.toml, and those of a [[races]] table.
-TOP_KEYS = ("election_day", "campaign_start", "poll_file", "baseline_file", "previous_file",
-            "calibration_file", "results_file", "default_sample_size",
+TOP_KEYS = ("election_day", "campaign_start", "candidacy_keys", "poll_file", "baseline_file",
+            "baseline_columns", "previous_file", "calibration_file", "calibration_year",
+            "calibration_columns", "results_file", "default_sample_size",
             "default_undecided_share", "total_tolerance", "blocs", "races", "candidacies",
             "map_file")
+#: Settings of the [baseline_columns] and [calibration_columns] tables.
+COLUMN_KEYS = ("parties", "combinations", "no_party")
 RACE_KEYS = ("state", "name", "abbr", "candidates")
 #: Presentation of a candidacy key in every race: ``[candidacies.<key>]`` of races.toml.
 CANDIDACY_KEYS = ("name", "short_name", "color")
@@ -62,20 +62,47 @@ MAX_TABLE_BYTES = 16 * 1024 * 1024
 
 
 @dataclass(frozen=True)
+class VoteColumns:
+    """The vote columns of a baseline (or calibration) file, as ``races.toml`` declares them.
+
+    Attributes
+    ----------
+    parties
+        Columns of one party's votes (party keys, as in the candidacies' ``parties``).
+    combinations
+        Combination-only ballots: (column, member parties); such votes count for a candidacy
+        holding every member, or are split between the holders in proportion to the members'
+        own votes.
+    no_party
+        The column (one of ``parties``) of votes for candidates of no party: a candidacy with no
+        parties (an independent) gets them; None: such candidacies start from the floor.
+    """
+
+    parties: tuple[str, ...]
+    combinations: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    no_party: str | None = None
+
+    @property
+    def columns(self) -> list[str]:
+        """Every vote column: the parties, then the combination ballots."""
+        return [*self.parties, *(c for c, _ in self.combinations)]
+
+
+@dataclass(frozen=True)
 class RaceCandidate:
     """One candidacy in one state's race.
 
     Attributes
     ----------
     key
-        Coalition key (``jhh``, ``paf``, ``tpm``) or the party's own key (``mc``, ``prd``, ...);
-        the column of the state-poll file.
+        One of the election's candidacy keys (``candidacy_keys`` in races.toml: a coalition's or
+        a party's key, ``independent``...) or ``other``; the column of the state-poll file.
     name
         The candidate's name.
     parties
         Member parties (map the baseline vote onto the candidacy).
     bloc
-        National bloc whose swing the candidacy follows (``jhh``, ``paf``, ``tpm`` or ``other``).
+        National bloc whose swing the candidacy follows (a key of ``[blocs]`` or ``other``).
     available_from, available_until
         Dates the candidacy was in the race (polls outside are warned and dropped).
     split_from
@@ -102,14 +129,14 @@ class Race:
     Attributes
     ----------
     state
-        State key (``cdmx``, ``chiapas``, ...).
+        State key (e.g. ``cdmx``).
     name, abbr
-        Display name and the state code of the baseline files (``df``, ``cps``, ...).
+        Display name and the state code of the baseline files (e.g. ``df``).
     candidates
         The candidacies, in definition order.
     baseline
-        2015 federal-deputies vote mapped onto the candidacies (fractions summing to 1, floored
-        at ``BASELINE_FLOOR``).
+        The baseline file's vote (an earlier election's, by state) mapped onto the candidacies
+        (fractions summing to 1, floored at ``BASELINE_FLOOR``).
     previous
         The previous governor race(s): rows ``year, race_type, candidacy, votes, share, winner``.
     """
@@ -175,9 +202,13 @@ class GovernorRaces:
     races: tuple[Race, ...]
     blocs: dict[str, tuple[str, ...]]
     national_baseline: pd.Series
+    candidacy_keys: tuple[str, ...] = ()
+    baseline_columns: VoteColumns = VoteColumns(())
     poll_file: str = "polls_governor.csv"
     results_file: str | None = None
     calibration_file: str | None = None
+    calibration_year: int | None = None
+    calibration_columns: VoteColumns | None = None
     default_sample_size: int = 500
     default_undecided_share: float = 0.2
     total_tolerance: float = 2.5
@@ -196,10 +227,19 @@ class GovernorRaces:
         return [r.state for r in self.races]
 
     @property
+    def keys(self) -> list[str]:
+        """Every candidacy key a race may use, in order: ``candidacy_keys``, then ``other``
+        (races built in code without ``candidacy_keys``: their candidacies' keys, in order of
+        appearance)."""
+        declared = list(self.candidacy_keys) or list(dict.fromkeys(
+            k for r in self.races for k in r.keys if k != OTHER_CANDIDACY))
+        return [*declared, *([] if OTHER_CANDIDACY in declared else [OTHER_CANDIDACY])]
+
+    @property
     def options(self) -> list[str]:
-        """Candidate keys used by any race, in the canonical order of ``OPTION_KEYS``."""
+        """Candidacy keys used by any race, in the order of :attr:`keys`."""
         used = {k for r in self.races for k in r.keys}
-        return [k for k in OPTION_KEYS if k in used]
+        return [k for k in self.keys if k in used]
 
     @property
     def bloc_keys(self) -> list[str]:
@@ -313,8 +353,23 @@ def load_governor_races(election_dir: str | Path) -> GovernorRaces:
             value = None
         files[key] = value
     if files["baseline_file"] is None:
-        problems.append(Problem(shown, 0, "baseline_file", "missing: expected the 2015 "
-                                "federal-deputies vote by state (a CSV file name)"))
+        problems.append(Problem(shown, 0, "baseline_file", "missing: expected the baseline "
+                                "vote by state, an earlier election's (a CSV file name)"))
+    candidacy_keys = _candidacy_keys(data, shown, top_line("candidacy_keys"), problems)
+    baseline_columns = _vote_columns(data, "baseline_columns", text, lines, shown, problems)
+    calibration_columns = None
+    calibration_year = data.get("calibration_year")
+    if files["calibration_file"] is not None or "calibration_year" in data \
+            or "calibration_columns" in data:
+        calibration_columns = _vote_columns(data, "calibration_columns", text, lines, shown,
+                                            problems)
+        if not (isinstance(calibration_year, int) and not isinstance(calibration_year, bool)
+                and 1800 <= calibration_year <= 2200):
+            problems.append(Problem(shown, top_line("calibration_year"), "calibration_year",
+                                    f"{show_value(calibration_year)}: expected the year of the "
+                                    "calibration file's election (previous governor races of "
+                                    "that year are compared with it), e.g. 2012"))
+            calibration_year = None
     numbers = {"default_sample_size": (int, 1, 10**6), "default_undecided_share": (float, 0, 0.95),
                "total_tolerance": (float, 0, 50)}
     settings: dict[str, float] = {}
@@ -403,7 +458,8 @@ def load_governor_races(election_dir: str | Path) -> GovernorRaces:
             cline = cand_lines[cand_counter] if cand_counter < len(cand_lines) else line
             cand_counter += 1
             cand = _parse_candidate(ctable, state, cline, lines, shown, problems, keys_seen,
-                                    party_bloc, set(blocs), election_day, campaign_start)
+                                    party_bloc, set(blocs), election_day, campaign_start,
+                                    candidacy_keys)
             if cand is not None:
                 cands.append(cand)
                 cand_at.append(cline)
@@ -419,7 +475,8 @@ def load_governor_races(election_dir: str | Path) -> GovernorRaces:
                         f"{show_value(c.split_from)} is not another candidate of the race"))
         parsed.append((table, cands, line))
 
-    candidacies = _parse_candidacies(data.get("candidacies", {}), text, shown, problems)
+    candidacies = _parse_candidacies(data.get("candidacies", {}), text, shown, problems,
+                                     [*candidacy_keys, OTHER_CANDIDACY])
     tiles: dict[str, Tile] = {}
     map_file = data.get("map_file")
     if map_file is not None:
@@ -439,9 +496,10 @@ def load_governor_races(election_dir: str | Path) -> GovernorRaces:
                                             f"tile in {map_file}"))
 
     baseline = None
-    if files["baseline_file"]:
+    if files["baseline_file"] and baseline_columns is not None:
         baseline = _read_table(path.parent / files["baseline_file"], problems,
-                               ("state_abbr", "valid_votes", *BASELINE_PARTIES))
+                               ("state_abbr", "valid_votes", *baseline_columns.columns),
+                               baseline_columns.columns)
     previous = None
     if files["previous_file"]:
         previous = _read_table(path.parent / files["previous_file"], problems,
@@ -450,6 +508,7 @@ def load_governor_races(election_dir: str | Path) -> GovernorRaces:
     if any(p.severity == "error" for p in problems):
         raise InputError(problems)
     assert baseline is not None and election_day is not None and campaign_start is not None
+    assert baseline_columns is not None
 
     races: list[Race] = []
     for table, cands, line in parsed:
@@ -468,19 +527,23 @@ def load_governor_races(election_dir: str | Path) -> GovernorRaces:
                          .to_dict("records"))
         races.append(Race(state=table["state"], name=table["name"], abbr=abbr,
                           candidates=tuple(cands),
-                          baseline=baseline_shares(rows.iloc[0], cands), previous=prev))
+                          baseline=baseline_shares(rows.iloc[0], cands, baseline_columns),
+                          previous=prev))
     if problems:
         raise InputError(problems)
     return GovernorRaces(
         path=path, election_day=election_day, campaign_start=campaign_start,
-        races=tuple(races), blocs=blocs, national_baseline=national_baseline(baseline, blocs),
+        races=tuple(races), blocs=blocs,
+        national_baseline=national_baseline(baseline, blocs, baseline_columns),
+        candidacy_keys=tuple(candidacy_keys), baseline_columns=baseline_columns,
         poll_file=files["poll_file"] or "polls_governor.csv", results_file=files["results_file"],
-        calibration_file=files["calibration_file"], candidacies=candidacies, tiles=tiles,
+        calibration_file=files["calibration_file"], calibration_year=calibration_year,
+        calibration_columns=calibration_columns, candidacies=candidacies, tiles=tiles,
         **settings)
 
 
-def _parse_candidacies(raw: object, text: str, shown: str, problems: list[Problem]
-                       ) -> dict[str, CandidacyStyle]:
+def _parse_candidacies(raw: object, text: str, shown: str, problems: list[Problem],
+                       keys: list[str]) -> dict[str, CandidacyStyle]:
     """``[candidacies.<key>]``: name, short name and colour of each candidacy key."""
     lines = text.split("\n")
     if not isinstance(raw, dict):
@@ -491,9 +554,9 @@ def _parse_candidacies(raw: object, text: str, shown: str, problems: list[Proble
         where = plain_column(f"candidacies.{key}")
         hits = _header_lines(text, rf"^\s*\[\s*candidacies\s*\.\s*{re.escape(key)}\s*\]")
         line = hits[0] if hits and where else 0
-        if key not in OPTION_KEYS:
+        if key not in keys:
             problems.append(Problem(shown, line, where,
-                                    unknown_key(key, OPTION_KEYS, "candidacy key")))
+                                    unknown_key(key, keys, "candidacy key")))
             continue
         if not isinstance(table, dict):
             problems.append(Problem(shown, line, where, "expected a table with name = \"...\""))
@@ -584,21 +647,110 @@ def _read_map(path: Path, problems: list[Problem]) -> dict[str, Tile]:
     return tiles
 
 
+def _candidacy_keys(data: dict, shown: str, line: int, problems: list[Problem]) -> list[str]:
+    """``candidacy_keys``: the state-poll file's candidate columns, in order (checked)."""
+    value = data.get("candidacy_keys")
+    if not (isinstance(value, list) and value and all(
+            isinstance(k, str) and KEY_PATTERN.match(k) for k in value)):
+        got = "missing" if value is None else show_value(value)
+        problems.append(Problem(shown, line, "candidacy_keys",
+                                f"{got}: expected the candidacy keys, the state-poll file's "
+                                "candidate columns in the order of every table, e.g. "
+                                "[\"jhh\", \"paf\", \"independent\"] (\"other\" is reserved "
+                                "for every other name on a ballot)"))
+        return []
+    if len(set(value)) != len(value):
+        problems.append(Problem(shown, line, "candidacy_keys",
+                                f"{show_value(value)}: a key is listed twice"))
+    from .polls import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
+
+    clash = [k for k in value if k in (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS)]
+    if clash:
+        problems.append(Problem(shown, line, "candidacy_keys",
+                                f"{', '.join(map(repr, clash))}: a column of the state-poll file "
+                                "that is not a candidate: choose another key"))
+    return list(value)
+
+
+def _vote_columns(data: dict, name: str, text: str, lines: list[str], shown: str,
+                  problems: list[Problem]) -> VoteColumns | None:
+    """A ``[baseline_columns]`` / ``[calibration_columns]`` table (None after a problem)."""
+    table = data.get(name)
+    header = (_header_lines(text, rf"^\s*\[\s*{name}\s*\]") or [0])[0]
+    example = ('expected a table [' + name + '] with parties = ["a", "b", ...] (the file\'s '
+               'party columns), combinations = { coal_a_b = ["a", "b"] } (its combination-ballot '
+               'columns and their parties, if any) and no_party = "independents" (optional: the '
+               'column of votes for candidates of no party)')
+    if not isinstance(table, dict):
+        got = "missing" if table is None else show_value(table)
+        problems.append(Problem(shown, header, name, f"{got}: {example}"))
+        return None
+    before = len(problems)
+    for extra in table:
+        if extra not in COLUMN_KEYS:
+            column = plain_column(f"{name}.{extra}")
+            problems.append(Problem(shown, _key_line(lines, header, extra) if column else header,
+                                    column, unknown_key(extra, COLUMN_KEYS)))
+    parties = table.get("parties")
+    if not (isinstance(parties, list) and parties and all(
+            isinstance(p, str) and KEY_PATTERN.match(p) for p in parties)):
+        problems.append(Problem(shown, _key_line(lines, header, "parties"), f"{name}.parties",
+                                f"{show_value(parties)}: expected a non-empty list of the file's "
+                                "party columns (lowercase keys)"))
+        parties = []
+    elif len(set(parties)) != len(parties):
+        problems.append(Problem(shown, _key_line(lines, header, "parties"), f"{name}.parties",
+                                f"{show_value(parties)}: a party is listed twice"))
+    combinations: list[tuple[str, tuple[str, ...]]] = []
+    raw = table.get("combinations", {})
+    if not isinstance(raw, dict):
+        problems.append(Problem(shown, _key_line(lines, header, "combinations"),
+                                f"{name}.combinations", f"{show_value(raw)}: expected "
+                                "{ column = [\"party\", \"party\"], ... }"))
+        raw = {}
+    for column, members in raw.items():
+        line = _key_line(lines, header, "combinations")
+        label = plain_column(f"{name}.combinations.{column}")
+        if not KEY_PATTERN.match(column) or column in parties:
+            problems.append(Problem(shown, line, label, f"combination column "
+                                    f"{show_value(column)}: expected a lowercase column name "
+                                    "that is not a party column"))
+            continue
+        if not (isinstance(members, list) and len(members) >= 2 and all(
+                isinstance(p, str) and p in parties for p in members)):
+            problems.append(Problem(shown, line, label, f"{show_value(members)}: expected two "
+                                    f"or more of the party columns ({', '.join(parties)})"))
+            continue
+        combinations.append((column, tuple(members)))
+    no_party = table.get("no_party")
+    if no_party is not None and not (isinstance(no_party, str) and no_party in parties):
+        problems.append(Problem(shown, _key_line(lines, header, "no_party"),
+                                f"{name}.no_party", f"{show_value(no_party)}: expected one of "
+                                f"the party columns ({', '.join(parties)})"))
+        no_party = None
+    if len(problems) > before:
+        return None
+    return VoteColumns(tuple(parties), tuple(combinations), no_party)
+
+
 def _parse_candidate(table: object, state: str, line: int, lines: list[str], shown: str,
                      problems: list[Problem], keys_seen: set[str],
                      party_bloc: dict[str, str], blocs: set[str], election_day: dt.date | None,
-                     campaign_start: dt.date | None) -> RaceCandidate | None:
+                     campaign_start: dt.date | None, candidacy_keys: list[str]
+                     ) -> RaceCandidate | None:
     where = f"race {state}"
     if not isinstance(table, dict):
         problems.append(Problem(shown, line, "candidates",
                                 f"{where}: expected a [[races.candidates]] table"))
         return None
     key = table.get("key")
-    if not isinstance(key, str) or key not in OPTION_KEYS:
+    allowed = [*candidacy_keys, *([] if OTHER_CANDIDACY in candidacy_keys
+                                  else [OTHER_CANDIDACY])]
+    if not isinstance(key, str) or key not in allowed:
         problems.append(Problem(
             shown, _key_line(lines, line, "key"), "key",
-            f"{where}: candidate key {show_value(key)} is not a coalition or party key: "
-            f"expected one of {', '.join(OPTION_KEYS)}"))
+            f"{where}: candidate key {show_value(key)} is not one of the candidacy_keys: "
+            f"expected one of {', '.join(allowed)}"))
         return None
     where = f"race {state}, candidate {key!r}"
     if key in keys_seen:
@@ -665,10 +817,11 @@ def _parse_candidate(table: object, state: str, line: int, lines: list[str], sho
                          available_until=dates["available_until"], split_from=split)
 
 
-def _read_table(path: Path, problems: list[Problem], required: tuple[str, ...]
-                ) -> pd.DataFrame | None:
-    """A baseline CSV, checked for its columns and non-negative whole vote counts; every problem
-    as ``FILE:LINE:COLUMN`` in ``problems`` (None when the file cannot be used)."""
+def _read_table(path: Path, problems: list[Problem], required: tuple[str, ...],
+                vote_columns: list[str] | tuple[str, ...] = ()) -> pd.DataFrame | None:
+    """A baseline CSV, checked for its columns and non-negative whole vote counts (in
+    ``vote_columns``, ``valid_votes``, ``votes``, ``year`` and ``winner``); every problem as
+    ``FILE:LINE:COLUMN`` in ``problems`` (None when the file cannot be used)."""
     shown = str(path)
     try:
         text = decode_utf8(read_input(path, missing="baseline file not found",
@@ -699,8 +852,8 @@ def _read_table(path: Path, problems: list[Problem], required: tuple[str, ...]
                                 f"column {show_value(c)} appears more than once"))
     if missing or len(set(header)) != len(header):
         return None
-    numeric = [c for c in header if c in (*BASELINE_PARTIES, "valid_votes", "votes", "year",
-                                          "winner") or c.startswith("coal_")]
+    numeric = [c for c in header if c in (*vote_columns, "valid_votes", "votes", "year",
+                                          "winner")]
     records = []
     try:
         for n, values in data_rows(rows, len(header), shown, problems):
@@ -719,87 +872,101 @@ def _read_table(path: Path, problems: list[Problem], required: tuple[str, ...]
     return pd.DataFrame.from_records(records, columns=header)
 
 
-def baseline_shares(row: pd.Series, candidates: list[RaceCandidate] | tuple[RaceCandidate, ...]
-                    ) -> dict[str, float]:
-    """Map one state's 2015 federal-deputies vote onto a race's candidacies.
+def baseline_shares(row: pd.Series, candidates: list[RaceCandidate] | tuple[RaceCandidate, ...],
+                    columns: VoteColumns) -> dict[str, float]:
+    """Map one state's baseline vote onto a race's candidacies.
 
-    A candidacy gets its member parties' votes; a 2015 combination-only ballot (e.g. PRI+PVEM)
-    goes to the candidacy holding both parties, or is split between the two holders in proportion
-    to their own votes. Votes of parties in no candidacy (e.g. PH where it ran no one) leave the
-    base: the shares are renormalised over the candidacies, then floored at ``BASELINE_FLOOR``
-    and renormalised again.
+    A candidacy gets its member parties' votes (the party columns of ``columns``), and a
+    candidacy of no party the ``no_party`` column (split equally if a race has several); a
+    combination-only ballot goes to the candidacy holding all its parties, or is split between
+    the holders in proportion to their parties' own votes (equally by party when those are 0).
+    Votes of parties in no candidacy leave the base: the shares are renormalised over the
+    candidacies, then floored at ``BASELINE_FLOOR`` and renormalised again.
     """
     votes = {c.key: 0.0 for c in candidates}
     holder = {p: c.key for c in candidates for p in c.parties}
+    partyless = [c.key for c in candidates if not c.parties]
     for c in candidates:
         for p in c.parties:
-            if p in BASELINE_PARTIES:
+            if p in columns.parties:
                 votes[c.key] += float(row[p])
-        if not c.parties and c.key == "independent" and "independents" in row:
-            votes[c.key] += float(row["independents"])
-    for column, (a, b) in BASELINE_COMBINATIONS:
+    if partyless and columns.no_party is not None and columns.no_party in row:
+        for key in partyless:
+            votes[key] += float(row[columns.no_party]) / len(partyless)
+    for column, members in columns.combinations:
         amount = float(row.get(column, 0) or 0)
-        if not amount:
+        held = [p for p in members if p in holder]
+        if not amount or not held:
             continue
-        ha, hb = holder.get(a), holder.get(b)
-        if ha is not None and ha == hb:
-            votes[ha] += amount
-        elif ha is not None or hb is not None:
-            wa = float(row[a]) if ha is not None else 0.0
-            wb = float(row[b]) if hb is not None else 0.0
-            total = wa + wb
-            if ha is not None:
-                votes[ha] += amount * (wa / total if total else 0.5 if hb else 1.0)
-            if hb is not None:
-                votes[hb] += amount * (wb / total if total else 0.5 if ha else 1.0)
+        weights = {p: float(row[p]) for p in held}
+        total = sum(weights.values())
+        for p in held:
+            votes[holder[p]] += amount * (weights[p] / total if total else 1.0 / len(held))
     total = sum(votes.values())
     shares = {k: max(v / total if total else 0.0, BASELINE_FLOOR) for k, v in votes.items()}
     norm = sum(shares.values())
     return {k: v / norm for k, v in shares.items()}
 
 
-def national_baseline(baseline: pd.DataFrame, blocs: dict[str, tuple[str, ...]]) -> pd.Series:
-    """National 2015 deputies shares of the valid vote by bloc (and ``other``), summing to 1.
+def national_baseline(baseline: pd.DataFrame, blocs: dict[str, tuple[str, ...]],
+                      columns: VoteColumns) -> pd.Series:
+    """National baseline shares of the valid vote by bloc (and ``other``), summing to 1.
 
-    A stand-in for the Congress model's ``baseline``: combination ballots go to their bloc, or
-    are split between two blocs in proportion to the parties' own votes.
+    A stand-in for the Congress model's ``baseline``: a party's votes go to its bloc (parties in
+    no bloc, and the ``no_party`` column, to ``other``); combination ballots are split between
+    their parties in proportion to the parties' own national votes, each part going to its
+    party's bloc.
     """
-    sums = baseline[[c for c in baseline.columns if c in BASELINE_PARTIES
-                     or c.startswith("coal_") or c == "valid_votes"]].sum()
+    sums = baseline[[c for c in baseline.columns if c in columns.columns
+                     or c == "valid_votes"]].sum()
     party_bloc = {p: b for b, ps in blocs.items() for p in ps}
     out = {b: 0.0 for b in [*blocs, OTHER_BLOC]}
-    for p in BASELINE_PARTIES:
+    for p in columns.parties:
         out[party_bloc.get(p, OTHER_BLOC)] += float(sums.get(p, 0))
-    for column, (a, b) in BASELINE_COMBINATIONS:
+    for column, members in columns.combinations:
         amount = float(sums.get(column, 0))
-        wa, wb = float(sums.get(a, 0)), float(sums.get(b, 0))
-        ba, bb = party_bloc.get(a, OTHER_BLOC), party_bloc.get(b, OTHER_BLOC)
-        if amount and wa + wb:
-            out[ba] += amount * wa / (wa + wb)
-            out[bb] += amount * wb / (wa + wb)
+        weights = {p: float(sums.get(p, 0)) for p in members}
+        total = sum(weights.values())
+        if amount and total:
+            for p in members:
+                out[party_bloc.get(p, OTHER_BLOC)] += amount * weights[p] / total
     total = float(sums["valid_votes"])
-    series = pd.Series({k: v / total for k, v in out.items()}, name="baseline_2015")
+    series = pd.Series({k: v / total for k, v in out.items()}, name="baseline")
     # Rounding guard: the blocs partition the valid vote exactly (checked in tests).
     return series / series.sum()
 
 
 def local_effect_calibration(races: GovernorRaces) -> dict[str, float]:
-    """How far governor candidacies stray from the same-day federal-deputies vote (2012).
+    """How far governor candidacies stray from a same-day legislative vote.
 
-    For each previous governor race held on 1 July 2012 (same day as the federal election), each
-    candidacy's governor share is compared with its parties' 2012 federal-deputies share in the
-    state, as a centred log-ratio (the scale of the model's local effect). Returns the pooled sd
-    (``sd_all``) and the sd over candidacies with at least 10% (``sd_main``), with counts.
+    races.toml names the calibration file (``calibration_file``: a legislative vote by state,
+    its columns declared in ``[calibration_columns]``) and its election's year
+    (``calibration_year``). For each previous governor race of that year (``previous_file``;
+    held the same day), each candidacy's governor share is compared with its parties' share of
+    the legislative vote in the state, as a centred log-ratio (the scale of the model's local
+    effect). Returns the pooled sd (``sd_all``) and the sd over candidacies with at least 10%
+    (``sd_main``), with counts.
+
+    Raises
+    ------
+    InputError
+        races.toml names no calibration file, or the file is unreadable.
     """
-    # The file races.toml names (it used to be ignored for this fixed name).
-    cal_path = races.directory / (races.calibration_file or "calibration_deputies_2012.csv")
+    if not races.calibration_file or races.calibration_columns is None \
+            or races.calibration_year is None:
+        raise InputError([Problem(str(races.path), 0, "calibration_file", "not set: expected "
+                                  "calibration_file, calibration_year and [calibration_columns] "
+                                  "(docs/governors.md)")])
+    columns = races.calibration_columns
+    cal_path = races.directory / races.calibration_file
     problems: list[Problem] = []
-    cal = _read_table(cal_path, problems, ("state_abbr", "valid_votes"))
+    cal = _read_table(cal_path, problems, ("state_abbr", "valid_votes", *columns.columns),
+                      columns.columns)
     if problems or cal is None:
         raise InputError(problems)
     rows = []
     for race in races.races:
-        prev = [p for p in race.previous if int(p["year"]) == 2012]
+        prev = [p for p in race.previous if int(p["year"]) == races.calibration_year]
         fed = cal[cal["state_abbr"] == race.abbr]
         if not prev or len(fed) != 1:
             continue
@@ -807,10 +974,9 @@ def local_effect_calibration(races: GovernorRaces) -> dict[str, float]:
         items = []
         for p in prev:
             parts = set(str(p["candidacy"]).split("-"))
-            votes = sum(float(f[q]) for q in parts if q in f.index and q in BASELINE_PARTIES)
-            for column in [c for c in f.index if str(c).startswith("coal_")]:
-                members = set(str(column)[5:].split("_"))
-                if members <= parts:
+            votes = sum(float(f[q]) for q in parts if q in columns.parties)
+            for column, members in columns.combinations:
+                if set(members) <= parts:
                     votes += float(f[column])
             share = votes / float(f["valid_votes"])
             if share > 0.01:
@@ -823,5 +989,7 @@ def local_effect_calibration(races: GovernorRaces) -> dict[str, float]:
     clr = np.array([r[0] for r in rows])
     dof = sum(1 - 1 / r[2] for r in rows)  # sum over races of (K - 1), spread over the rows
     main = np.array([r[0] for r in rows if r[1] >= 0.10])
-    return {"sd_all": float(math.sqrt(np.sum(clr**2) / dof)), "n_all": len(clr),
-            "sd_main": float(np.sqrt(np.mean(main**2))), "n_main": len(main)}
+    return {"sd_all": float(math.sqrt(np.sum(clr**2) / dof)) if rows else math.nan,
+            "n_all": len(clr),
+            "sd_main": float(np.sqrt(np.mean(main**2))) if len(main) else math.nan,
+            "n_main": len(main)}

@@ -65,7 +65,8 @@ class Options:
     Attributes
     ----------
     model_file
-        Model file of the presidential polls (default: ``models/president.toml``).
+        Model file of the presidential polls (default: the election's ``model_file``, else
+        ``models/president.toml``, else the documented defaults; docs/model.md).
     spec_changes
         Settings changed in every poll model (e.g. ``{"draws": 500}``).
     congress, governors

@@ -79,9 +79,9 @@ def national_signal(upstream: dict[str, StageResult], blocs: list[str],
     as-of date, and where they come from.
 
     The Congress stage's bloc shares when the forecast has Congress (party vote, the unit of the
-    2015 deputies baseline); otherwise the presidential shares, each candidate counted in the
-    bloc of their coalition (``coalition`` in election.toml; candidates of other coalitions
-    count as ``other``).
+    races' baseline file, a legislative vote); otherwise the presidential shares, each candidate
+    counted in the bloc of their coalition (``coalition`` in election.toml; candidates of other
+    coalitions count as ``other``).
     """
     if "congress" in upstream:
         draws = upstream["congress"].draws

@@ -13,10 +13,10 @@ from ..election import Election
 from ..fit import Fit, fit_data, fit_key, load_fit, save_fit
 from ..model import known_dates, prepare
 from ..polls import PollTable, read_polls
-from ..problems import Problem
+from ..problems import InputError, Problem
 from ..seeds import derive_seed
 from ..simulate import simulate, summarize
-from ..spec import ModelSpec, find_model_file, load_spec
+from ..spec import ModelSpec, election_model_file, find_model_file, load_spec
 from ..storage import canonical_table, digest
 from .base import Options, Prepared, StageResult, used_warnings
 
@@ -32,8 +32,19 @@ class PresidentInputs:
     spec: ModelSpec
 
 
+#: The note of a forecast made without any model file (docs/model.md, "Model files").
+NO_MODEL_FILE = ("no model file: the documented defaults are used (docs/model.md); their "
+                 "polling-error scale is Mexico's")
+
+
 def default_spec(election: Election) -> ModelSpec:
-    """``models/president.toml`` next to the election's ``polls/`` tree, else the defaults."""
+    """The election's model settings: the file ``model_file`` in ``election.toml`` names
+    (:func:`forecast.spec.election_model_file`; an error when it does not exist), else
+    ``models/president.toml`` next to the election's ``polls/`` tree, else the defaults
+    (``source == "defaults"``: the forecast notes it)."""
+    named = election_model_file(election)
+    if named is not None:
+        return load_spec(named)
     path = find_model_file(election.directory, DEFAULT_MODEL)
     return load_spec(path) if path is not None else ModelSpec()
 
@@ -57,10 +68,27 @@ class PresidentStage:
     poll_label = "presidential polls"
 
     def load(self, election: Election, options: Options) -> PresidentInputs:
-        polls = read_polls(election.poll_path, election)
-        spec = load_spec(options.model_file) if options.model_file else default_spec(election)
+        problems: list[Problem] = []
+        try:
+            polls = read_polls(election.poll_path, election)
+        except InputError as exc:
+            problems.extend(exc.problems)
+        try:
+            spec = (load_spec(options.model_file) if options.model_file
+                    else default_spec(election))
+        except InputError as exc:
+            problems.extend(exc.problems)
+        if problems:
+            raise InputError(problems)
         if options.spec_changes:
             spec = spec.with_(**options.spec_changes)
+        if spec.source == "defaults":
+            # The note travels with the poll file's warnings (a line-0 warning reaches the
+            # forecast's notes, summary.json and the terminal, and `forecast validate`); first,
+            # as the terminal shows only the first five.
+            note = Problem(str(election.directory / "election.toml"), 0, "model_file",
+                           NO_MODEL_FILE, severity="warning")
+            polls = replace(polls, warnings=[note, *polls.warnings])
         return PresidentInputs(election, polls, spec)
 
     def known(self, inputs: PresidentInputs) -> pd.Series:
