@@ -162,17 +162,14 @@ def _print_fits(forecast, out: str) -> bool:
     return ok
 
 
-def _print_summary(summary: dict) -> None:
+def _print_summary(summary: dict, names: dict | None = None) -> None:
+    from .report.headline import headline_sentences
+
     click.echo(f"\n{summary['election']} — forecast as of {summary['as_of']} "
                f"({summary['polls_used']} polls)")
-    try:
-        from .report.headline import headline_sentences
-    except ImportError:  # the report package is built without it
-        headline_sentences = None
-    if headline_sentences is not None:
-        for sentence in headline_sentences(summary):
-            click.echo(f"  {sentence}")
-        click.echo("")
+    for sentence in headline_sentences(summary, names):
+        click.echo(f"  {sentence}")
+    click.echo("")
     click.echo(f"{'candidate':<26}{'P(win)':>8}{'total q05':>11}{'q50':>8}{'q95':>8}"
                f"{'valid q50':>11}")
     for key, c in sorted(summary["candidates"].items(), key=lambda kv: -kv[1]["p_win"]):
@@ -211,7 +208,9 @@ def _finish(forecast, out: str, strict: bool) -> int:
     summary = forecast.summary
     _print_warnings(summary)
     ok = _print_fits(forecast, out)
-    _print_summary(summary)
+    from .report.headline import display_names
+
+    _print_summary(summary, display_names(forecast))
     click.echo(f"\nreport: {Path(out) / 'index.html'}")
     return EXIT_NOT_CONVERGED if strict and not ok else 0
 

@@ -127,12 +127,6 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def read_timeline(folder: str | Path) -> pd.DataFrame | None:
-    """``timeline.csv`` of a forecast folder, if any."""
-    path = Path(folder) / "timeline.csv"
-    return pd.read_csv(path) if path.is_file() else None
-
-
 def timeline_with(timeline: pd.DataFrame | None, summary: dict) -> pd.DataFrame | None:
     """``timeline`` with this forecast's as-of point added (or replaced); None stays None."""
     if timeline is None:
@@ -178,7 +172,9 @@ def write_forecast(forecast: Forecast, out_dir: str | Path, *, extend_timeline: 
     try:
         os.chmod(tmp, 0o777 & ~mask)
         summary = forecast.summary
-        timeline = read_timeline(out) if out.is_dir() else None
+        from .report.timeline_charts import read_timeline_files
+
+        timeline, timeline_dataset = read_timeline_files(out) if out.is_dir() else (None, None)
         if extend_timeline:
             timeline = timeline_with(timeline, summary)
         fits = {}
@@ -195,7 +191,8 @@ def write_forecast(forecast: Forecast, out_dir: str | Path, *, extend_timeline: 
             fits[name] = {"file": stage.fit_file, "fit_key": result.fit.key,
                           "reused": bool(result.reused), "converged": bool(d.converged),
                           "fit_seconds": d.fit_seconds, "compile_seconds": d.compile_seconds}
-        report = render(forecast, summary=summary, timeline=timeline)
+        report = render(forecast, summary=summary, timeline=timeline,
+                        timeline_dataset=timeline_dataset)
         files = dict(report.files)
         if timeline is not None:
             files["timeline.csv"] = csv_bytes(timeline)

@@ -39,9 +39,9 @@ class ModelSpec(Settings):
     concentration_log_sd: float = 1.0
     concentration_by: str = "pollster"
     concentration_pollster_sd: float = 0.5
-    polling_error_sigma: float = 0.12
-    polling_error_log_sd: float = 0.25
-    polling_error_size_exponent: float = 0.15
+    polling_error_sigma: float = 0.104
+    polling_error_log_sd: float = 0.306
+    polling_error_size_exponent: float = 0.095
     polling_error_reference_share: float = 0.30
     polling_error_horizon_days: int = 6
     invalid_share_mean: float = 0.027
