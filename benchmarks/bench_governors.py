@@ -1,9 +1,10 @@
-"""Governor races end to end, as of a date: fit, simulate with a national signal, score.
+"""Governor races end to end, as of a date: the forecast's stages (president, Congress,
+governors: forecast.engine), then the governor figures and their score against the results.
 
-Until the Congress vote model exists, the national signal is the stand-in described in
-docs/governors.md: the presidential fit as of the same date, amlo -> jhh, anaya -> paf,
-meade -> tpm, the rest -> other. Writes ``governors_summary.json``, ``governors_backtest.json``,
-``governors_table.html`` and the charts into ``--out`` (atomically) and prints the figures::
+The national signal is the Congress stage's bloc vote of each draw (``--no-congress``: the
+presidential vote, each candidate in their coalition's bloc). Writes ``governors_summary.json``,
+``governors_backtest.json``, ``governors_table.html`` and the charts into ``--out``
+(atomically) and prints the figures::
 
     .venv/bin/python benchmarks/bench_governors.py --as-of 2018-06-28 --out reports/governors
 
@@ -23,26 +24,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from forecast.fit import atomic_write_bytes, fit  # noqa: E402
-from forecast.governors import (  # noqa: E402
-    backtest_governors,
-    fit_governors,
-    governors_summary,
-    load_governor_races,
-    load_governor_results,
-    load_governor_spec,
-    national_from_presidential,
-    read_governor_polls,
-    simulate_governors,
-)
-from forecast.pipeline import load_inputs  # noqa: E402
+from forecast.engine import compute, load_inputs  # noqa: E402
+from forecast.files import atomic_write_bytes  # noqa: E402
+from forecast.governors import backtest_governors, load_governor_results  # noqa: E402
 from forecast.report.governor_charts import (  # noqa: E402
     governor_table_html,
     plot_governor_counts,
     plot_governor_map,
 )
 from forecast.report.style import governor_style  # noqa: E402
-from forecast.simulate import simulate  # noqa: E402
+from forecast.stages import Options  # noqa: E402
 
 
 def _png(fig) -> bytes:
@@ -59,29 +50,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=20180701)
     parser.add_argument("--out", default=str(ROOT / "reports" / "governors"))
     parser.add_argument("--drop-polls", default=None, help="refit without this state's polls")
+    parser.add_argument("--no-congress", dest="congress", action="store_false",
+                        help="drive the races with the presidential vote (no party-poll fit)")
     args = parser.parse_args(argv)
     out = Path(args.out)
 
-    start = time.perf_counter()
-    inputs = load_inputs(args.election)
-    pres = fit(inputs.polls, inputs.election, inputs.spec, as_of=args.as_of, seed=args.seed)
-    national = national_from_presidential(simulate(pres, seed=args.seed))
-    t_pres = time.perf_counter() - start
-    print(f"stand-in national (presidential fit, {t_pres:.0f} s, converged "
-          f"{pres.diagnostics.converged}): mean {national.mean('draw').round(3).values}")
-
-    races = load_governor_races(args.election)
-    polls = read_governor_polls(races.poll_path, races)
+    parser_note = "" if args.congress else " (no Congress: the presidential vote drives them)"
+    inputs = load_inputs(args.election, Options(congress=args.congress))
+    races = inputs.stage("governors").races
     if args.drop_polls:
+        polls = inputs.stage("governors").polls
         polls.table = polls.table[polls.table["state"] != args.drop_polls].reset_index(drop=True)
-    spec = load_governor_spec(ROOT / "models" / "governors.toml")
     start = time.perf_counter()
-    gfit = fit_governors(races, polls, spec, as_of=args.as_of, seed=args.seed)
-    t_fit = time.perf_counter() - start
-    print(f"governor fit in {t_fit:.1f} s: {gfit.diagnostics.describe()}")
-    draws = simulate_governors(gfit, national, races.national_baseline, seed=args.seed)
-    block = governors_summary(draws)
-    block["diagnostics"] = gfit.diagnostics.as_dict()
+    forecast = compute(inputs, as_of=args.as_of, seed=args.seed, progress=False)
+    result = forecast.results["governors"]
+    gfit, draws, block = result.fit, result.draws, result.summary
+    print(f"forecast in {time.perf_counter() - start:.1f} s{parser_note}; governor fit: "
+          f"{gfit.diagnostics.describe()}")
+    from forecast.governors.simulate import states_of
+
+    block = {**block, "states": states_of(block)}
     results = load_governor_results(races.results_path, races)
     score = backtest_governors(draws, results)
 

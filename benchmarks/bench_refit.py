@@ -22,10 +22,9 @@ import pandas as pd
 
 from forecast.election import load_election
 from forecast.fit import fit
-from forecast.pipeline import weekly_dates
 from forecast.polls import read_polls
 from forecast.spec import load_spec
-from forecast.timeline import run_timeline
+from forecast.timeline import run_timeline, weekly_dates
 
 ROOT = Path(__file__).resolve().parents[1]
 

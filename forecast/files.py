@@ -81,7 +81,7 @@ def read_input(path: str | Path, *, missing: str = "file not found",
     except PermissionError:
         raise InputError([Problem(shown, 0, "", "cannot read: permission denied")]) from None
     except OSError as exc:
-        raise InputError([Problem(shown, 0, "", f"cannot read: {_reason(exc)}")]) from None
+        raise InputError([Problem(shown, 0, "", f"cannot read: {os_error_reason(exc)}")]) from None
     if len(data) > max_bytes:  # grew while being read
         raise InputError([Problem(shown, 0, "", f"file is over {max_bytes:,} bytes: at most "
                                   f"{max_bytes:,} are read (split the file)")])
@@ -110,7 +110,7 @@ def name_inside(folder: Path, name: str, base: Path | None = None) -> str | None
     return None
 
 
-def _reason(exc: OSError) -> str:
+def os_error_reason(exc: OSError) -> str:
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
         return "no space left on the device (disk or quota full)"
     if isinstance(exc, PermissionError):
@@ -189,7 +189,8 @@ def _check_replaceable(path: Path, target: Path) -> os.stat_result | None:
     except FileNotFoundError:
         return None
     except OSError as exc:
-        raise OutputError([Problem(str(path), 0, "", f"cannot write: {_reason(exc)}")]) from None
+        raise OutputError([Problem(str(path), 0, "",
+                                   f"cannot write: {os_error_reason(exc)}")]) from None
     if stat.S_ISDIR(info.st_mode):
         raise OutputError([Problem(str(path), 0, "", "is a folder: expected a file")])
     # Mode bits, not os.access: root may write anything, but a 0444 file says "do not change".
@@ -224,7 +225,7 @@ def atomic_write_file(path: str | Path, write: Callable[[str], object]) -> Path:
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise OutputError([Problem(shown, 0, "", f"cannot create its folder: "
-                                   f"{_reason(exc)}")]) from None
+                                   f"{os_error_reason(exc)}")]) from None
     old = _check_replaceable(path, target)
     clean_staging(target)
     tmp = _staging_name(target)
@@ -251,8 +252,8 @@ def atomic_write_file(path: str | Path, write: Callable[[str], object]) -> Path:
     except OSError as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
-        raise OutputError([Problem(shown, 0, "", f"cannot write: {_reason(exc)}; the file was "
-                                   "left as it was")]) from None
+        raise OutputError([Problem(shown, 0, "", f"cannot write: {os_error_reason(exc)}; the "
+                                   "file was left as it was")]) from None
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
@@ -294,7 +295,7 @@ def file_lock(path: str | Path, timeout: float = LOCK_TIMEOUT) -> Iterator[Path]
             fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
         except OSError as exc:
             raise OutputError([Problem(str(path), 0, "", f"cannot lock the file for writing: "
-                                       f"{_reason(exc)}")]) from None
+                                       f"{os_error_reason(exc)}")]) from None
         try:
             while True:
                 try:

@@ -27,7 +27,8 @@ import pandas as pd
 
 from . import __version__
 from .engine import Forecast, stage_by_name
-from .problems import InputError, Problem
+from .files import os_error_reason
+from .problems import InputError, OutputError, Problem
 
 MANIFEST = "manifest.json"
 MANIFEST_SCHEMA = "forecast.manifest/1"
@@ -229,6 +230,12 @@ def write_forecast(forecast: Forecast, out_dir: str | Path, *, extend_timeline: 
         _fsync_folder(tmp)
         _done(hook, MANIFEST)
         _swap_into_place(tmp, out)
+    except OSError as exc:
+        # A full disk or a folder that turned read-only: one line; the old forecast stays.
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise OutputError([Problem(str(out), 0, "--out", "cannot write the forecast: "
+                                   f"{os_error_reason(exc)}; the folder was left as it "
+                                   "was")]) from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

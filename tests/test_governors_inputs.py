@@ -247,7 +247,7 @@ def test_spec_errors(tmp_path):
     from forecast.governors import load_governor_spec
 
     spec = load_governor_spec(ROOT / "models" / "governors.toml")
-    assert spec.state_error_sigma == 0.147 and spec.local_sd_median == 0.45
+    assert spec.state_error_sigma == 0.19 and spec.local_sd_median == 0.45
     path = tmp_path / "g.toml"
     path.write_text("[baseline]\nswing_sigma = -1\n\n[sampler]\nname = \"stan\"\ncolour = 1\n",
                     encoding="utf-8")

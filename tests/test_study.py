@@ -426,3 +426,16 @@ def test_as_of_study_option(election):
     table = s.inputs.polls.table
     assert s.scenarios()["polls_used"].tolist() == [
         int((table["field_end"] <= pd.Timestamp("2030-03-01")).sum())]
+
+
+def test_limits_are_checked_before_planning(election):
+    """A thousand levels are refused before a thousand fits are planned, and a million
+    no-refit scenarios before a million are built."""
+    with pytest.raises(InputError, match=r"1,000 fits planned \(one per combination of "
+                                         r"random_walk_sigma\): more than the limit of 100"):
+        Study(election, {"random_walk_sigma": [0.01 + i * 1e-5 for i in range(1000)]})
+    with pytest.raises(InputError, match=r"1,000,000 scenarios: more than 100,000"):
+        Study(election, {"polling_error_scale": [i / 100 for i in range(1000)],
+                         "ticket_split_sd": [i / 100 for i in range(1000)]})
+    ok = Study(election, {"random_walk_sigma": [0.01, 0.02]}, max_fits=2)
+    assert ok.estimate_seconds(1) > 0

@@ -46,8 +46,8 @@ def national_vote(president: Fit, party: Fit, definition: CongressDefinition,
     xarray.Dataset
         ``share`` (draw, party): shares of the valid vote for every party and the
         independents (sums to 1); ``bloc_share`` (draw, bloc): coalition totals and ``other``
-        on election day, ``bloc_share_now`` the same on the as-of date (before the move to
-        election day: the governor races take the national change between the two);
+        on election day, ``bloc_share_now`` the same without the candidates' moves from the
+        as-of date to election day (the governor races take that change);
         ``ticket_split`` (draw, coalition): the ratio of the coalition's Congress vote to its
         candidate's presidential vote.
     """
@@ -86,11 +86,10 @@ def national_vote(president: Fit, party: Fit, definition: CongressDefinition,
     weights = np.zeros_like(now)
     ratio: dict[str, np.ndarray] = {}
     ballot = [str(b) for b in pres_day.coords["option"].values]
-    blocs_now: dict[str, np.ndarray] = {}
+    moves: dict[str, np.ndarray] = {}
     for key, rule in definition.coalitions.items():
         cols = [index[p] for p in rule.parties]
         coalition_now = now[:, cols].sum(axis=1)
-        blocs_now[key] = coalition_now
         if rule.candidate in ballot:
             move = (pres_day.sel(option=rule.candidate).values
                     / pres_now.sel(option=rule.candidate).values)
@@ -98,6 +97,7 @@ def national_vote(president: Fit, party: Fit, definition: CongressDefinition,
             # No presidential candidate on the ballot: the party polls' own election-day
             # projection carries the drift and polling error.
             move = day_alone[:, cols].sum(axis=1) / coalition_now
+        moves[key] = move
         split = np.exp(rng.normal(0.0, spec.ticket_split_sd, size=n))
         total = coalition_now * move * split
         inside = now[:, cols] * party_error[:, cols]
@@ -117,7 +117,13 @@ def national_vote(president: Fit, party: Fit, definition: CongressDefinition,
     blocs = {key: share_da.sel(party=list(rule.parties)).sum("party").values
              for key, rule in definition.coalitions.items()}
     blocs[OTHER] = 1.0 - sum(blocs.values())
-    blocs_now[OTHER] = np.clip(1.0 - sum(blocs_now.values()), 1e-6, None)
+    # The same vote before each candidate's move from the as-of date to election day (drift
+    # and election-day error): the governor races move with that change only (their own
+    # candidates' ticket splitting is their state error, not the Congress vote's).
+    before = {key: blocs[key] / moves[key] for key in definition.coalitions}
+    before[OTHER] = blocs[OTHER]
+    total_before = sum(before.values())
+    blocs_now = {key: value / total_before for key, value in before.items()}
     for key, rule in definition.coalitions.items():
         ratio[key] = (blocs[key] / pres_day.sel(option=rule.candidate).values
                       if rule.candidate in ballot else np.full(n, np.nan))

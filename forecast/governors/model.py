@@ -64,7 +64,7 @@ class GovernorSpec(Settings):
     concentration_median: float = 150.0
     concentration_log_sd: float = 0.7
     age_scale_days: float = 45.0
-    state_error_sigma: float = 0.147
+    state_error_sigma: float = 0.19
     sampler: str = "nutpie"
     chains: int = 4
     draws: int = 2000
@@ -189,6 +189,14 @@ class GovernorData:
             pollster_index=ds["pollster_index"].values.astype(np.int64),
             weight=ds["weight"].values.astype(np.float64),
             polls_by_state={s: int(n) for s, n in zip(states, by_state, strict=True)})
+
+    @property
+    def pollsters_by_state(self) -> dict[str, int]:
+        """Distinct pollsters among each state's polls."""
+        if not len(self.polls):
+            return {s: 0 for s in self.states}
+        counts = self.polls.groupby("state")["pollster"].nunique()
+        return {s: int(counts.get(s, 0)) for s in self.states}
 
     @property
     def observed(self) -> np.ndarray:

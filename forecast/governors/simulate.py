@@ -166,8 +166,13 @@ def simulate_governors(fit: GovernorFit, national: xr.DataArray, baseline: pd.Se
     fit_centred = swing_fit[pick] - swing_fit[pick].mean(axis=1, keepdims=True)
     to_national = np.einsum("sob,db->dso", bmat, swing - fit_centred)
     national_error = np.einsum("sob,db->dso", bmat, swing - centre)
+    # A state's own error shrinks with the pollsters its polls come from: the final polls of
+    # 2010-2017 erred less the more pollsters were averaged, beyond what the model's house
+    # effects account for (models/governors.toml): sigma / sqrt(pollsters), sigma for one.
+    pollsters = np.array([max(1, data.pollsters_by_state.get(s, 0)) for s in data.states])
     sigma = fit.spec.state_error_sigma * state_error_scale
-    err = rng.standard_normal(eta_fit.shape) * sigma
+    state_sigma = sigma / np.sqrt(pollsters)
+    err = rng.standard_normal(eta_fit.shape) * state_sigma[None, :, None]
     eta = eta_fit + w[None] * to_national + (1 - w[None]) * national_error + err
     ballot = data.ballot[None]
     eta = np.where(ballot, eta, -np.inf)
@@ -183,7 +188,8 @@ def simulate_governors(fit: GovernorFit, national: xr.DataArray, baseline: pd.Se
         # The centring over blocs is a common shift that cancels in every state's softmax: the
         # national error a candidacy carries is that of its bloc's log-share.
         national_var = float(np.var(change[:, b]))
-        shared[bloc] = national_var / (national_var + sigma**2) if sigma > 0 else 1.0
+        mean_state = float(np.mean(state_sigma**2))
+        shared[bloc] = national_var / (national_var + mean_state) if mean_state > 0 else 1.0
     races = fit.races
     coords = {"draw": np.arange(D), "state": data.states, "candidate": data.options,
               "bloc": blocs,

@@ -51,6 +51,9 @@ def _parser() -> argparse.ArgumentParser:
                         help="tuning steps per chain (overrides [base])")
     parser.add_argument("--chains", type=_positive_int, default=None, metavar="N",
                         help="chains (overrides [base])")
+    parser.add_argument("--max-fits", type=_positive_int, default=None, metavar="N",
+                        help="refuse a study that plans more fits than this (default 100: "
+                             "each fit takes 15-40 s)")
     parser.add_argument("--strict", action="store_true",
                         help="exit 3 when any scenario's fit fails its convergence checks")
     return parser
@@ -120,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     changes = {k: v for k, v in (("draws", args.draws), ("tune", args.tune),
                                  ("chains", args.chains)) if v is not None}
     try:
-        study = load_study(args.spec, spec_changes=changes)
+        study = load_study(args.spec, spec_changes=changes, max_fits=args.max_fits)
     except InputError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
@@ -132,8 +135,11 @@ def main(argv: list[str] | None = None) -> int:
     where = (f"Dask scheduler {args.scheduler}" if args.scheduler else
              "1 process" if args.workers == 1 else
              f"{study.local_workers(args.workers)} local process(es)")
-    print(f"study {args.spec}: {n} scenario(s), {len(study.groups)} fit(s), on {where}",
-          file=sys.stderr)
+    estimate = "" if args.scheduler else (
+        f"; about {study.estimate_seconds(study.local_workers(args.workers)) / 60:.0f} min "
+        "(an estimate)")
+    print(f"study {args.spec}: {n} scenario(s), {len(study.groups)} fit(s), on {where}"
+          f"{estimate}", file=sys.stderr)
     start = time.perf_counter()
     try:
         ds = study.run(client=args.scheduler, workers=args.workers)

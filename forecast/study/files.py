@@ -57,7 +57,8 @@ def _read_toml(path: Path, shown: str) -> tuple[dict, str]:
     return parse_toml(text, shown), text
 
 
-def load_study(path: str | Path, *, spec_changes: dict | None = None) -> Study:
+def load_study(path: str | Path, *, spec_changes: dict | None = None,
+               max_fits: int | None = None) -> Study:
     """Read and check a study file (TOML; format in docs/studies.md).
 
     ``election`` and ``model`` paths are relative to the current directory. ``spec_changes``
@@ -154,7 +155,7 @@ def load_study(path: str | Path, *, spec_changes: dict | None = None) -> Study:
         study = Study(election, factors, seed=seed,
                       spec_changes={**base, **(spec_changes or {})}, model_file=model,
                       as_of=as_of, keep_draws=keep_draws, seats=seats, source=shown,
-                      _locate=locate)
+                      _locate=locate, **({} if max_fits is None else {"max_fits": max_fits}))
     except InputError as exc:
         raise InputError(exc.problems + named) from None
     if named:

@@ -51,6 +51,10 @@ from .factors import (
 )
 
 SCHEMA = "forecast.study/1"
+#: Fits a study may plan unless told otherwise (``--max-fits``): each takes ~15-40 s.
+MAX_FITS = 100
+#: Scenarios a study may have (simulation-time factors multiply them without a fit each).
+MAX_SCENARIOS = 100_000
 DEFAULT_SEED = 20180701
 
 
@@ -123,7 +127,7 @@ class Study:
                  seed: int = DEFAULT_SEED, spec_changes: dict | None = None,
                  model_file: str | Path | None = None, as_of: dt.date | str | None = None,
                  keep_draws: bool = False, seats: bool = True, governors: bool | None = None,
-                 source: str = "Study",
+                 max_fits: int = MAX_FITS, source: str = "Study",
                  _locate: Callable[[str, str | None], int] | None = None):
         locate = _locate or (lambda section, key: 0)
         problems: list[Problem] = []
@@ -205,6 +209,19 @@ class Study:
             raise InputError(problems)
         self.spec = self.inputs.spec.with_(**clean_changes)
         self.spec_changes = clean_changes
+        # Limits before planning: a study of 1,000 x 1,000 levels is a million scenarios.
+        names = list(self.factors)
+        n_scenarios = int(np.prod([len(self.factors[n]) for n in names])) if names else 0
+        n_fits = int(np.prod([len(self.factors[n]) for n in self.refit_factors]))
+        if n_scenarios > MAX_SCENARIOS:
+            problem("factors", None, f"{n_scenarios:,} scenarios: more than {MAX_SCENARIOS:,}; "
+                    "vary fewer levels at a time")
+            raise InputError(problems)
+        if n_fits > max_fits:
+            problem("factors", None, f"{n_fits:,} fits planned (one per combination of "
+                    f"{', '.join(self.refit_factors)}): more than the limit of {max_fits} "
+                    "(--max-fits); raise it or vary fewer levels")
+            raise InputError(problems)
         self._plan(problem)
         if problems:
             raise InputError(problems)
@@ -265,6 +282,15 @@ class Study:
                 simulate_seed=derive_seed(self.seed, "fit", fit_levels),
                 polls_used=polls_used[key]))
         self._group_setups = group_setups
+
+    def estimate_seconds(self, workers: int) -> float:
+        """A rough run time: ~20 s to compile a model structure in each process, ~15 s of
+        sampling per fit at 4 chains x 2,300 iterations on 2 cores (docs/benchmarks.md),
+        scaled by the draws asked for; seat and governor fits once per process and date."""
+        spec = self.spec
+        per_fit = 15.0 * (spec.draws + spec.tune) * spec.chains / (2300 * 4)
+        fits = len(self.groups) * (1 + 0.8 * self.seats + 0.8 * self.governors)
+        return (20.0 * workers + fits * per_fit) / max(1, workers)
 
     def scenarios(self) -> pd.DataFrame:
         """The plan: one row per scenario (levels, shared fit, seeds, polls used)."""
