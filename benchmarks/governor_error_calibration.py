@@ -12,7 +12,10 @@ is:
   product of errors of the same family in different states of the same year) -- in a forecast
   it comes with each draw's national vote;
 * ``state``: the rest, each race's own error (late swing included: state polls are few and
-  weeks old): ``state_error_sigma`` of models/governors.toml.
+  weeks old).
+
+One figure summarises them: ``final_poll_error_sigma`` (models/governors.toml), the error sd
+of a final poll average over one pollster, sigma / sqrt(n) over n.
 
     .venv/bin/python benchmarks/governor_error_calibration.py [--json out.json]
 """
@@ -125,7 +128,12 @@ def decompose(rows: list[dict], main_share: float = 0.10, well_polled: int = 3) 
     # A race averaged over several pollsters: house effects mostly cancel, what is left is the
     # race's own error (late swing included) and the part shared with the year's other races.
     state = float(np.sqrt(max(well_sd**2 - shared, 0.0)))
-    return {"total_sd": sd(main), "n": len(main), "by_pollsters": by_pollsters,
+    # One figure for every number of pollsters: error sd = sigma / sqrt(n) (house effects
+    # cancel like independent errors), sigma^2 = mean(n * error^2) (models/governors.toml).
+    per_pollster = float(np.sqrt(np.mean([r["clr_error"] ** 2 * r["k"] / (r["k"] - 1)
+                                          * r["pollsters"] for r in main]))) if main else 0.0
+    return {"total_sd": sd(main), "final_poll_error_sigma": per_pollster, "n": len(main),
+            "by_pollsters": by_pollsters,
             "well_polled_sd": well_sd, "well_polled_n": len(well),
             "shared_sd": float(np.sqrt(shared)), "pairs": len(products), "state_sd": state,
             "shared_fraction": shared / max(well_sd**2, 1e-12),
@@ -144,7 +152,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  races with >= 3 pollsters: sd {d['well_polled_sd']:.3f} ({d['well_polled_n']}); "
           f"shared by a party family across a year's races: sd {d['shared_sd']:.3f} "
           f"({d['pairs']} pairs, {100 * d['shared_fraction']:.0f}% of it)")
-    print(f"  each race's own error (state_error_sigma): sd {d['state_sd']:.3f}")
+    print(f"  each race's own error beyond the shared part: sd {d['state_sd']:.3f}")
+    print(f"  one figure for n pollsters, sigma / sqrt(n): final_poll_error_sigma = "
+          f"{d['final_poll_error_sigma']:.3f}")
     if args.json:
         Path(args.json).write_text(json.dumps({"decomposition": d, "rows": rows}, indent=1))
     return 0

@@ -4,5 +4,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 bash scripts/browser.sh
-.venv/bin/ruff check forecast tests benchmarks
+.venv/bin/ruff check .
 .venv/bin/python -m pytest -q "$@"

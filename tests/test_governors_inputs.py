@@ -247,7 +247,8 @@ def test_spec_errors(tmp_path):
     from forecast.governors import load_governor_spec
 
     spec = load_governor_spec(ROOT / "models" / "governors.toml")
-    assert spec.state_error_sigma == 0.19 and spec.local_sd_median == 0.45
+    assert spec.final_poll_error_sigma == 0.33 and spec.main_share == 0.10
+    assert spec.local_sd_median == 0.45
     path = tmp_path / "g.toml"
     path.write_text("[baseline]\nswing_sigma = -1\n\n[sampler]\nname = \"stan\"\ncolour = 1\n",
                     encoding="utf-8")

@@ -64,7 +64,8 @@ class GovernorSpec(Settings):
     concentration_median: float = 150.0
     concentration_log_sd: float = 0.7
     age_scale_days: float = 45.0
-    state_error_sigma: float = 0.19
+    final_poll_error_sigma: float = 0.33
+    main_share: float = 0.10
     sampler: str = "nutpie"
     chains: int = 4
     draws: int = 2000
@@ -82,7 +83,8 @@ _LAYOUT = {
     ("poll_noise", "concentration_median"): "concentration_median",
     ("poll_noise", "concentration_log_sd"): "concentration_log_sd",
     ("poll_noise", "age_scale_days"): "age_scale_days",
-    ("election_day", "state_error_sigma"): "state_error_sigma",
+    ("election_day", "final_poll_error_sigma"): "final_poll_error_sigma",
+    ("election_day", "main_share"): "main_share",
     ("sampler", "name"): "sampler",
     ("sampler", "chains"): "chains",
     ("sampler", "draws"): "draws",
@@ -96,7 +98,7 @@ ADAPTATIONS = ("diag", "low_rank")
 def _expected(name: str, kind: str, value: object) -> str | None:
     number = (isinstance(value, (int, float)) and not isinstance(value, bool)
               and math.isfinite(value))  # TOML has inf and nan
-    if name == "target_accept":
+    if name in ("target_accept", "main_share"):
         ok = number and 0 < value < 1
         expected = "a number between 0 and 1"
     elif kind == "int":

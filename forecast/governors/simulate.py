@@ -4,7 +4,7 @@ In each draw *d* (one national draw, paired with one posterior draw of the state
 
     eta[s,k] = eta_fit[s,k] + w[s,k] * (swing_d - swing_fit)[bloc(k)]
                             + (1 - w[s,k]) * (swing_d - centre)[bloc(k)]
-                            + state_error_sigma * e[s,k]
+                            + state_error[s] * e[s,k]
 
 * ``eta_fit`` is the state model's log-support (baseline + the swing seen in the state polls +
   the local effect);
@@ -19,7 +19,10 @@ In each draw *d* (one national draw, paired with one posterior draw of the state
   local effect over its pooled variance (1 for a state without polls, near 0 for a well-polled
   one). A state without polls follows baseline + the national swing of the draw; a polled state
   follows its polls and moves with the national error;
-* ``e`` is the state's own election-day error, independent across states.
+* ``e`` is the state's own election-day error, independent across states; its sd
+  ``state_error[s]`` tops the forecast's spread up to the error of final state polls averaged
+  over as many pollsters in 2010-2017 (``final_poll_error_sigma / sqrt(pollsters)``), and is 0
+  where the model's own spread already reaches it (see :func:`state_error`).
 
 Shares are the softmax over each state's ballot; plurality decides the winner.
 """
@@ -96,6 +99,36 @@ def _check_national(national: xr.DataArray, baseline: pd.Series, blocs: list[str
         raise ValueError("each draw of national must sum to 1 over the blocs")
 
 
+def state_error(fit: GovernorFit, eta: np.ndarray) -> np.ndarray:
+    """Sd of each state's own election-day error (before ``state_error_scale``).
+
+    The final state polls of 2010-2017 missed the main candidacies (>= ``main_share`` of the
+    vote) by a centred log-ratio error of sd ``final_poll_error_sigma / sqrt(n)`` when averaged
+    over *n* pollsters (models/governors.toml). The forecast already spreads each state by the
+    governor model's posterior and the national change of each draw (``eta``, dims
+    ``(draw, state, option)``, without the state error); the state error adds what is missing,
+    ``sqrt(max(0, target^2 - spread^2))``, so the total spread of a state's main candidacies
+    matches the record for its number of pollsters, and never counts a part twice.
+    """
+    data = fit.data
+    spec = fit.spec
+    on = data.ballot[None]
+    k = data.ballot.sum(axis=1)
+    x = np.where(on, eta, 0.0)
+    centred = np.where(on, eta - x.sum(axis=-1, keepdims=True) / k[None, :, None], 0.0)
+    # The record's errors are centred over the compared candidacies and scaled by K / (K - 1)
+    # to a per-candidacy variance; the same here.
+    var = centred.var(axis=0) * (k / np.maximum(k - 1, 1))[:, None]
+    expo = np.exp(np.where(on, eta - eta.max(axis=-1, keepdims=True), -np.inf))
+    share = (expo / expo.sum(axis=-1, keepdims=True)).mean(axis=0)
+    main = data.ballot & (share >= spec.main_share)
+    main = np.where(main.any(axis=1, keepdims=True), main, data.ballot)
+    spread = (var * main).sum(axis=1) / main.sum(axis=1)
+    pollsters = np.array([max(1, data.pollsters_by_state.get(s, 0)) for s in data.states])
+    target = spec.final_poll_error_sigma ** 2 / pollsters
+    return np.sqrt(np.maximum(target - spread, 0.0))
+
+
 def simulate_governors(fit: GovernorFit, national: xr.DataArray, baseline: pd.Series, *,
                        seed: int = 20180701, state_error_scale: float = 1.0,
                        national_now: xr.DataArray | None = None) -> xr.Dataset:
@@ -114,7 +147,7 @@ def simulate_governors(fit: GovernorFit, national: xr.DataArray, baseline: pd.Se
     seed
         Seed of the pairing with posterior draws and of the state errors.
     state_error_scale
-        Multiplies ``state_error_sigma`` (sensitivity studies).
+        Multiplies each state's own error (sensitivity studies).
     national_now
         The same national shares on the as-of date, draw by draw (before the drift and the
         election-day error): a polled state moves with the national *change* from then to
@@ -130,7 +163,8 @@ def simulate_governors(fit: GovernorFit, national: xr.DataArray, baseline: pd.Se
         (valid-vote share; NaN off the ballot), ``win`` (1 for the winner), ``winner``
         (candidate key per draw and state), ``count`` (states won per candidate), ``swing``
         (the draw's national swing), ``prior_weight`` (state, candidate) and ``polls_used``
-        (state). Attributes: ``as_of``, ``seed``, ``state_error_sigma``,
+        (state), ``state_error`` (state: sd of its own error). Attributes: ``as_of``, ``seed``,
+        ``final_poll_error_sigma``, ``state_error_scale``,
         ``shared_error_fraction`` (JSON-able dict by bloc).
     """
     data = fit.data
@@ -166,14 +200,10 @@ def simulate_governors(fit: GovernorFit, national: xr.DataArray, baseline: pd.Se
     fit_centred = swing_fit[pick] - swing_fit[pick].mean(axis=1, keepdims=True)
     to_national = np.einsum("sob,db->dso", bmat, swing - fit_centred)
     national_error = np.einsum("sob,db->dso", bmat, swing - centre)
-    # A state's own error shrinks with the pollsters its polls come from: the final polls of
-    # 2010-2017 erred less the more pollsters were averaged, beyond what the model's house
-    # effects account for (models/governors.toml): sigma / sqrt(pollsters), sigma for one.
-    pollsters = np.array([max(1, data.pollsters_by_state.get(s, 0)) for s in data.states])
-    sigma = fit.spec.state_error_sigma * state_error_scale
-    state_sigma = sigma / np.sqrt(pollsters)
+    eta = eta_fit + w[None] * to_national + (1 - w[None]) * national_error
+    state_sigma = state_error(fit, eta) * state_error_scale
     err = rng.standard_normal(eta_fit.shape) * state_sigma[None, :, None]
-    eta = eta_fit + w[None] * to_national + (1 - w[None]) * national_error + err
+    eta = eta + err
     ballot = data.ballot[None]
     eta = np.where(ballot, eta, -np.inf)
     expo = np.exp(eta - eta.max(axis=-1, keepdims=True))
@@ -205,9 +235,12 @@ def simulate_governors(fit: GovernorFit, national: xr.DataArray, baseline: pd.Se
             "prior_weight": (("state", "candidate"), w),
             "ballot": (("state", "candidate"), data.ballot),
             "polls_used": ("state", [data.polls_by_state[s] for s in data.states]),
+            "state_error": ("state", state_sigma),
         },
         coords=coords,
-        attrs={"as_of": data.as_of.isoformat(), "seed": seed, "state_error_sigma": sigma,
+        attrs={"as_of": data.as_of.isoformat(), "seed": seed,
+               "final_poll_error_sigma": fit.spec.final_poll_error_sigma,
+               "state_error_scale": state_error_scale,
                "shared_error_fraction": shared},
     )
 

@@ -2,7 +2,7 @@
 
 Importing this module (``forecast.study`` does) registers:
 
-* ``state_error_scale`` (number >= 0, no refit): multiplies ``state_error_sigma``
+* ``state_error_scale`` (number >= 0, no refit): multiplies each state's own error (``state_error``)
   (models/governors.toml);
 * a summary adding, when the forecast has governor races, ``governor_p_win`` (state,
   candidacy: NaN off a state's ballot) and ``governorships`` (candidacy, seat_quantile: the

@@ -3,12 +3,13 @@ in GitHub pakchank/poll_selective (nesdc_scraped.csv, commit 87f7484e2093).
 
 Usage (any Python with pandas and numpy), from the kr2022 folder:
     python scripts/build_polls.py [NESDC_SCRAPED_CSV]
-Without an argument the file is read with `git show` from a snapshot of the repository at
-/work/.mirror/pakchank+poll_selective/repo. Writes president.csv only (the source file itself is
+Without an argument the file is read with `git show` from a clone of the repository whose path
+is the environment variable POLL_SELECTIVE_REPO (default ./poll_selective). Writes president.csv only (the source file itself is
 not copied here)."""
 import ast
 import csv
 import io
+import os
 import re
 import subprocess
 import sys
@@ -18,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 HERE = Path(__file__).resolve().parent.parent
-MIRROR = "/work/.mirror/pakchank+poll_selective/repo"
+MIRROR = os.environ.get("POLL_SELECTIVE_REPO", "poll_selective")
 COMMIT = "87f7484e20938235b9bf86a92166b41ab0b14374"
 CAMPAIGN_START = "2021-11-05"   # Yoon nominated by the PPP: from here all four candidates are set
 LAST6W_FROM = "2022-01-20"      # 6 weeks before the blackout that began on 2022-03-03

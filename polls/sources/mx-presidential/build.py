@@ -1,16 +1,20 @@
 """Build president.csv for mx2000/mx2006/mx2012 from the transcriptions in this folder and the
-diegovalle/Elections-2012 CSVs (read with git show). Written for this staging task only."""
-import csv, io, subprocess, statistics, datetime as dt
+diegovalle/Elections-2012 CSVs (read with git show from a clone of github.com/diegovalle/Elections-2012
+at DV_COMMIT, whose path is given by the environment variable ELECTIONS_2012_REPO).
+
+    ELECTIONS_2012_REPO=path/to/Elections-2012 python polls/sources/mx-presidential/build.py
+"""
+import csv, io, os, subprocess, statistics, datetime as dt
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-OUT = HERE.parent.parent  # polls/ (written in a staging folder beside the election folders)
-DV = "/work/.mirror/diegovalle+Elections-2012/repo"
+OUT = HERE.parent.parent  # polls/
+DV = os.environ.get("ELECTIONS_2012_REPO", "Elections-2012")
 DV_COMMIT = "985681014cd8b637506ddbf72d680b20450b6e3e"
 EFR = "GitHub efrenzagal/current-affairs-mx-elections-pres-2024 @bbc1fa07, aux_scripts/vote_intention/vote_intention_polls.csv"
 
 def git_show(path):
-    return subprocess.run(["git", "-C", DV, "show", f"HEAD:{path}"], capture_output=True, text=True, check=True).stdout
+    return subprocess.run(["git", "-C", DV, "show", f"{DV_COMMIT}:{path}"], capture_output=True, text=True, check=True).stdout
 
 def fmt(x):
     if x is None or x == "":
