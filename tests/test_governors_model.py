@@ -159,6 +159,34 @@ def test_unpolled_state_follows_baseline_plus_national_swing(synthetic):
         assert np.max(np.abs(median - expected)) < 0.05, (s, median, expected)
 
 
+def test_state_error_tops_the_spread_up_to_the_record(synthetic):
+    """A state's own error adds what the model's spread lacks against the record of final
+    state polls for its number of pollsters (final_poll_error_sigma / sqrt(n)), never more."""
+    from dataclasses import replace
+
+    races, fit = synthetic
+    national = national_draws(1000, seed=4, concentration=400.0)
+    now = national_draws(1000, seed=4, concentration=400.0)
+    draws = simulate_governors(fit, national, NATIONAL_BASELINE, seed=3, national_now=now)
+    error = draws["state_error"].to_series()
+    # The unpolled states' prior spread (local_sd ~0.45) exceeds 0.33: no own error.
+    assert (error[list(UNPOLLED)] == 0).all(), error
+    # A record twice as wide leaves room in every state; the total spread of the main
+    # candidacies then matches it: var(centred eta) * K/(K-1) + error^2 = sigma^2 / n.
+    wide = replace(fit, spec=fit.spec.with_(final_poll_error_sigma=2.0))
+    draws = simulate_governors(wide, national, NATIONAL_BASELINE, seed=3, national_now=now)
+    share = draws["share"].sel(candidate=list(KEYS))
+    for s in BASELINE:
+        eta = np.log(share.sel(state=s).values)
+        centred = eta - eta.mean(axis=1, keepdims=True)
+        total = float(np.mean(centred.var(axis=0))) * 3 / 2
+        n = max(1, fit.data.pollsters_by_state.get(s, 0))
+        assert total == pytest.approx(2.0**2 / n, rel=0.15), (s, total, n)
+    scaled = simulate_governors(wide, national, NATIONAL_BASELINE, seed=3, national_now=now,
+                                state_error_scale=0.5)
+    assert np.allclose(scaled["state_error"].values, 0.5 * draws["state_error"].values)
+
+
 def test_national_input_is_checked(synthetic):
     races, fit = synthetic
     bad = national_draws(10, seed=1) * 1.1

@@ -254,7 +254,8 @@ def governors_summary(draws: xr.Dataset) -> dict:
         ``as_of``, ``draws``, ``shared_error_fraction``; ``states.<state>``: ``name``, ``abbr``,
         ``polls_used``, ``leader`` (highest P(win)), ``p_win.<candidate>`` (summing to 1 over
         the ballot), ``share.<candidate>`` (valid-vote share: mean, q05, q25, q50, q75, q95),
-        ``interval_90.<candidate>`` (q95 - q05) and ``prior_weight.<candidate>``;
+        ``interval_90.<candidate>`` (q95 - q05), ``prior_weight.<candidate>`` and
+        ``state_error`` (sd of the state's own election-day error);
         ``count.<candidate>``: ``mean``, ``q05``, ``q50``, ``q95`` and ``p_at_least``
         (``p_at_least[k] = P(count >= k)``, k = 0 .. number of races). Fractions throughout.
     """
@@ -280,6 +281,8 @@ def governors_summary(draws: xr.Dataset) -> dict:
         block["interval_90"] = {c: q["q95"] - q["q05"] for c, q in block["share"].items()}
         block["prior_weight"] = {cands[k]: float(draws["prior_weight"].values[s, k])
                                  for k in on}
+        if "state_error" in draws:
+            block["state_error"] = float(draws["state_error"].values[s])
         out["states"][state] = block
     count = draws["count"].values
     for k, c in enumerate(cands):
