@@ -42,6 +42,7 @@ from .election import Election, plain_column, show_value
 from .files import read_input
 from .problems import InputError, Problem, csv_records, data_rows, decode_utf8, did_you_mean
 from .scoring import interval_block, summarise_blocks
+from .seeds import DEFAULT_SEED
 
 #: Rows of a results file that are not candidates: ``other`` (valid votes for options that are
 #: not candidates of the election: minor candidates not modelled; optional, 0 when absent),
@@ -52,7 +53,6 @@ REQUIRED_ROWS = ("unregistered", "null")
 REQUIRED_COLUMNS = ("candidate", "votes")
 OPTIONAL_COLUMNS = ("note",)
 DEFAULT_ELECTION = "polls/mx2018"
-DEFAULT_SEED = 20180701
 EXIT_INPUT = 2
 EXIT_NOT_CONVERGED = 3
 # ASCII digits only and at most 15 of them (no electorate is near 10**15): int() of a

@@ -18,9 +18,9 @@ import click
 
 from . import __version__
 from .problems import InputError
+from .seeds import DEFAULT_SEED
 
 DEFAULT_ELECTION = "polls/mx2018"
-DEFAULT_SEED = 20180701
 EXIT_INTERNAL = 1
 EXIT_INPUT = 2
 EXIT_NOT_CONVERGED = 3

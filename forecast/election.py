@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .colors import color_problem
 from .files import name_inside, read_input
-from .problems import InputError, Problem, decode_utf8, name_problem, unknown_key
+from .problems import InputError, Problem, decode_utf8, name_problem, parse_toml, unknown_key
 
 #: Poll-file columns that are not candidates.
 RESERVED_COLUMNS = (
@@ -225,24 +224,7 @@ def load_election(directory: str | Path) -> Election:
     shown = str(path)
     raw = read_input(path, missing="no election definition: expected election.toml")
     text = decode_utf8(raw, shown)
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        match = re.search(r"line (\d+)", str(exc))
-        line = int(match.group(1)) if match else 0
-        raise InputError([Problem(shown, line, "", f"not valid TOML: {exc}")]) from None
-    except RecursionError:
-        # tomllib parses nested arrays and inline tables recursively: "[[[[...]]]]" a few
-        # thousand deep escaped as RecursionError.
-        raise InputError([Problem(shown, 0, "", "not valid TOML: arrays or inline tables nested "
-                                  "too deeply")]) from None
-    except ValueError:
-        # tomllib converts a decimal integer with int(), which refuses more than 4300 digits
-        # (Python's integer-string limit) with a plain ValueError.
-        match = re.search(r"\d[\d_]{4300,}", text)
-        line = text.count("\n", 0, match.start()) + 1 if match else 0
-        raise InputError([Problem(shown, line, "", "not valid TOML: an integer has more than "
-                                  "4300 digits")]) from None
+    data = parse_toml(text, shown)
 
     problems: list[Problem] = []
 

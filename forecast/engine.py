@@ -20,13 +20,13 @@ import pandas as pd
 from . import __version__
 from .election import Election, load_election
 from .problems import InputError, Problem
+from .seeds import DEFAULT_SEED
 from .stages import STAGES, Options, Prepared, StageResult
 from .storage import digest, read_attrs
 
 log = logging.getLogger(__name__)
 
 SCHEMA = "forecast.summary/2"
-DEFAULT_SEED = 20180701
 
 
 @dataclass

@@ -29,6 +29,7 @@ from .files import atomic_write_file, csv_safe
 from .model import ModelData, build_model, poll_arrays, prepare, structure_key
 from .polls import PollTable
 from .sampling import SAMPLER_THREADS_ENV, SamplerSettings, sample
+from .seeds import DEFAULT_SEED
 from .spec import ModelSpec
 from .storage import (
     canonical_draws,
@@ -231,7 +232,7 @@ def fit_key(data: ModelData, spec: ModelSpec, seed: int, election: Election) -> 
 
 
 def fit(polls: PollTable, election: Election, spec: ModelSpec, *,
-        as_of: dt.date | None = None, seed: int = 20180701,
+        as_of: dt.date | None = None, seed: int = DEFAULT_SEED,
         progress: bool | None = None) -> Fit:
     """Fit the model to the polls public by ``as_of``.
 
@@ -257,7 +258,7 @@ def fit(polls: PollTable, election: Election, spec: ModelSpec, *,
     return fit_data(data, election, spec, seed=seed, progress=progress)
 
 
-def fit_data(data: ModelData, election: Election, spec: ModelSpec, *, seed: int = 20180701,
+def fit_data(data: ModelData, election: Election, spec: ModelSpec, *, seed: int = DEFAULT_SEED,
              progress: bool | None = None) -> Fit:
     """Fit prepared model data (see :func:`fit`); used directly by calibration studies."""
     sampled = sample(lambda: build_model(data, spec), settings=sampler_settings(spec),

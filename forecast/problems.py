@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import difflib
 import io
+import re
+import tomllib
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -149,3 +151,25 @@ def data_rows(records: Iterable[tuple[int, list[str]]], width: int, shown: str,
         raise InputError([Problem(shown, getattr(exc, "line", 0), "",
                                   f"not a readable CSV file: {exc}")]) from None
 
+
+def parse_toml(text: str, shown: str) -> dict:
+    """``tomllib.loads(text)``, every failure an InputError naming ``shown`` and the line.
+
+    tomllib raises RecursionError on arrays or inline tables nested a few thousand deep and a
+    plain ValueError on a decimal integer of more than 4300 digits (Python's int-string limit):
+    both escaped as tracebacks.
+    """
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        match = re.search(r"line (\d+)", str(exc))
+        line = int(match.group(1)) if match else 0
+        raise InputError([Problem(shown, line, "", f"not valid TOML: {exc}")]) from None
+    except RecursionError:
+        raise InputError([Problem(shown, 0, "", "not valid TOML: arrays or inline tables nested "
+                                  "too deeply")]) from None
+    except ValueError:
+        match = re.search(r"\d[\d_]{4300,}", text)
+        line = text.count("\n", 0, match.start()) + 1 if match else 0
+        raise InputError([Problem(shown, line, "", "not valid TOML: an integer has more than "
+                                  "4300 digits")]) from None

@@ -5,6 +5,10 @@ from __future__ import annotations
 import hashlib
 import json
 
+#: The seed every command and function uses unless given one (any integer will do: it is the
+#: 2018 election day only as a memorable number).
+DEFAULT_SEED = 20180701
+
 
 def derive_seed(seed: int, purpose: str, levels: dict[str, object] | None = None) -> int:
     """A 32-bit seed from a seed, a purpose (e.g. ``"congress/simulate"``) and optional factor

@@ -4,7 +4,6 @@ key one field of a frozen settings dataclass, every key and value checked."""
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, fields, replace
 from pathlib import Path
@@ -12,7 +11,7 @@ from typing import Any, Self
 
 from .election import plain_column, show_value
 from .files import read_input
-from .problems import InputError, Problem, decode_utf8, did_you_mean
+from .problems import InputError, Problem, decode_utf8, did_you_mean, parse_toml
 
 #: Settings files are a few kilobytes; anything larger than this is not one (read no further).
 MAX_SETTINGS_BYTES = 1024 * 1024
@@ -66,29 +65,6 @@ def read_toml(path: Path, missing: str = "file not found") -> tuple[dict, str]:
     # Line endings as Path.read_text gives them, so old Mac files (lone \r) keep loading.
     text = decode_utf8(raw, shown).replace("\r\n", "\n").replace("\r", "\n")
     return parse_toml(text, shown), text
-
-
-def parse_toml(text: str, shown: str) -> dict:
-    """``tomllib.loads(text)``, every failure an InputError naming ``shown`` and the line.
-
-    tomllib raises RecursionError on arrays or inline tables nested a few thousand deep and a
-    plain ValueError on a decimal integer of more than 4300 digits (Python's int-string limit):
-    both escaped as tracebacks.
-    """
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        match = re.search(r"line (\d+)", str(exc))
-        line = int(match.group(1)) if match else 0
-        raise InputError([Problem(shown, line, "", f"not valid TOML: {exc}")]) from None
-    except RecursionError:
-        raise InputError([Problem(shown, 0, "", "not valid TOML: arrays or inline tables nested "
-                                  "too deeply")]) from None
-    except ValueError:
-        match = re.search(r"\d[\d_]{4300,}", text)
-        line = text.count("\n", 0, match.start()) + 1 if match else 0
-        raise InputError([Problem(shown, line, "", "not valid TOML: an integer has more than "
-                                  "4300 digits")]) from None
 
 
 def key_line(text: str, section: str, key: str) -> int:

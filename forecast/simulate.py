@@ -10,6 +10,7 @@ import pandas as pd
 import xarray as xr
 
 from .fit import Fit, election_day_shares
+from .seeds import DEFAULT_SEED
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 
@@ -23,7 +24,7 @@ def beta_parameters(mean: float, sd: float) -> tuple[float, float]:
     return mean * k, (1 - mean) * k
 
 
-def simulate(fit: Fit, *, seed: int = 20180701, polling_error_scale: float = 1.0) -> xr.Dataset:
+def simulate(fit: Fit, *, seed: int = DEFAULT_SEED, polling_error_scale: float = 1.0) -> xr.Dataset:
     """Election-day draws: shares of the valid and total vote, winner, order and margin.
 
     Parameters

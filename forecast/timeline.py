@@ -29,6 +29,7 @@ from .election import Election
 from .model import known_dates
 from .polls import PollTable
 from .sampling import threads_for_workers
+from .seeds import DEFAULT_SEED
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +50,7 @@ def weekly_dates(polls: PollTable, election: Election, *, every_days: int = 7,
 
 
 def run_timeline(election_dir: str | Path, dates: list[dt.date], *,
-                 out_dir: str | Path | None = "reports", seed: int = 20180701,
+                 out_dir: str | Path | None = "reports", seed: int = DEFAULT_SEED,
                  model_file: str | Path | None = None, spec_changes: dict | None = None,
                  progress: bool | None = None, client: object | str | None = None,
                  workers: int | None = None, seats: bool = True) -> pd.DataFrame:

@@ -9,6 +9,7 @@ import xarray as xr
 from ..seats import allocate_chamber, allocate_senate
 from ..seats.apportion import count_by_party
 from ..seats.swing import national_shares
+from ..seeds import DEFAULT_SEED
 from .definition import OTHER, CongressDefinition, CongressSpec
 
 UNKNOWN = -2  # a coalition candidacy whose party (siglado) the public record does not give
@@ -133,7 +134,7 @@ def _bloc_of_candidacy(definition: CongressDefinition) -> np.ndarray:
 
 
 def project_congress(national: xr.Dataset, definition: CongressDefinition, spec: CongressSpec,
-                     *, seed: int = 20180701) -> xr.Dataset:
+                     *, seed: int = DEFAULT_SEED) -> xr.Dataset:
     """Seats in both chambers for every draw of the national Congress vote.
 
     Parameters

@@ -21,11 +21,12 @@ import numpy as np
 import xarray as xr
 
 from ..fit import Fit, election_day_shares, support_on
+from ..seeds import DEFAULT_SEED
 from .definition import OTHER, CongressDefinition, CongressSpec
 
 
 def national_vote(president: Fit, party: Fit, definition: CongressDefinition,
-                  spec: CongressSpec, *, seed: int = 20180701,
+                  spec: CongressSpec, *, seed: int = DEFAULT_SEED,
                   polling_error_scale: float = 1.0) -> xr.Dataset:
     """National Congress vote shares per draw, one draw per presidential draw.
 

@@ -36,6 +36,7 @@ import xarray as xr
 from ..fit import Diagnostics, judge
 from ..model import round_preserving_total
 from ..sampling import SamplerSettings, sample
+from ..seeds import DEFAULT_SEED
 from ..settings import Settings, load_settings
 from ..storage import (
     canonical_draws,
@@ -424,7 +425,7 @@ def _diagnose(tree: xr.DataTree, data: GovernorData, *, sampler: str, fit_second
 
 
 def fit_governors(races: GovernorRaces, polls: GovernorPolls, spec: GovernorSpec, *,
-                  as_of: dt.date | None = None, seed: int = 20180701,
+                  as_of: dt.date | None = None, seed: int = DEFAULT_SEED,
                   progress: bool | None = None) -> GovernorFit:
     """Fit the governor model to the state polls public by ``as_of``.
 
@@ -451,7 +452,7 @@ def fit_governors(races: GovernorRaces, polls: GovernorPolls, spec: GovernorSpec
 
 
 def fit_governors_data(data: GovernorData, races: GovernorRaces, spec: GovernorSpec, *,
-                       seed: int = 20180701, progress: bool | None = None) -> GovernorFit:
+                       seed: int = DEFAULT_SEED, progress: bool | None = None) -> GovernorFit:
     """Fit prepared governor data (see :func:`fit_governors`)."""
     settings = SamplerSettings(sampler=spec.sampler, chains=spec.chains, draws=spec.draws,
                                tune=spec.tune, target_accept=spec.target_accept,

@@ -7,7 +7,6 @@ message``, all at once, raising :class:`~forecast.problems.InputError`.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import math
 import re
@@ -19,12 +18,10 @@ import pandas as pd
 
 from ..colors import color_problem
 from ..election import KEY_PATTERN, plain_column, show_value
-from ..files import name_inside, read_input
+from ..files import name_inside, read_csv_rows, read_input, whole_number
 from ..problems import (
     InputError,
     Problem,
-    csv_records,
-    data_rows,
     decode_utf8,
     name_problem,
     unknown_key,
@@ -823,52 +820,22 @@ def _read_table(path: Path, problems: list[Problem], required: tuple[str, ...],
     ``vote_columns``, ``valid_votes``, ``votes``, ``year`` and ``winner``); every problem as
     ``FILE:LINE:COLUMN`` in ``problems`` (None when the file cannot be used)."""
     shown = str(path)
-    try:
-        text = decode_utf8(read_input(path, missing="baseline file not found",
-                                      max_bytes=MAX_TABLE_BYTES), shown)
-    except InputError as exc:
-        problems.extend(exc.problems)
+    rows = read_csv_rows(path, problems, required=required, missing="baseline file not found")
+    if rows is None:
         return None
-    if "\x00" in text:
-        problems.append(Problem(shown, text[: text.index("\x00")].count("\n") + 1, "",
-                                "binary data (NUL bytes): expected a CSV text file"))
-        return None
-    rows = csv_records(text)
-    try:
-        header_line, header = next(rows, (1, []))
-    except csv.Error as exc:
-        problems.append(Problem(shown, getattr(exc, "line", 0), "",
-                                f"not a readable CSV file: {exc}"))
-        return None
-    if not any(h.strip() for h in header):
-        problems.append(Problem(shown, 1, "", "empty file"))
-        return None
-    header = [h.strip() for h in header]
-    missing = [c for c in required if c not in header]
-    for c in missing:
-        problems.append(Problem(shown, header_line, c, "missing required column"))
-    for c in sorted({c for c in header if header.count(c) > 1}):
-        problems.append(Problem(shown, header_line, plain_column(c),
-                                f"column {show_value(c)} appears more than once"))
-    if missing or len(set(header)) != len(header):
-        return None
+    header = list(rows[0][1]) if rows else list(required)
     numeric = [c for c in header if c in (*vote_columns, "valid_votes", "votes", "year",
                                           "winner")]
     records = []
-    try:
-        for n, values in data_rows(rows, len(header), shown, problems):
-            rec = dict(zip(header, values, strict=True))
-            for c in numeric:
-                # ASCII digits, at most 15 (int() of a 5,000-digit text raised ValueError).
-                if not re.fullmatch(r"[0-9]{1,15}", rec[c].strip()):
-                    problems.append(Problem(shown, n, c, f"{show_value(rec[c])}: expected a "
-                                            "whole number"))
-                    rec[c] = "0"
-                rec[c] = int(rec[c])
-            records.append(rec)
-    except InputError as exc:
-        problems.extend(exc.problems)
-        return None
+    for n, rec in rows:
+        for c in numeric:
+            value = whole_number(rec[c])
+            if value is None:
+                problems.append(Problem(shown, n, c, f"{show_value(rec[c])}: expected a "
+                                        "whole number"))
+                value = 0
+            rec[c] = value
+        records.append(rec)
     return pd.DataFrame.from_records(records, columns=header)
 
 

@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from ..seeds import DEFAULT_SEED
 from ..simulate import quantile_summary
 from .model import GovernorFit
 
@@ -130,7 +131,7 @@ def state_error(fit: GovernorFit, eta: np.ndarray) -> np.ndarray:
 
 
 def simulate_governors(fit: GovernorFit, national: xr.DataArray, baseline: pd.Series, *,
-                       seed: int = 20180701, state_error_scale: float = 1.0,
+                       seed: int = DEFAULT_SEED, state_error_scale: float = 1.0,
                        national_now: xr.DataArray | None = None) -> xr.Dataset:
     """Election-day outcomes of every race, one per national draw.
 

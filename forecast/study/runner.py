@@ -35,7 +35,7 @@ from ..engine import load_inputs as load_forecast_inputs
 from ..model import known_dates
 from ..problems import InputError, Problem
 from ..report.study_chart import _fmt_level
-from ..seeds import derive_seed
+from ..seeds import DEFAULT_SEED, derive_seed
 from ..simulate import QUANTILES, beta_parameters
 from ..stages import Options
 from ..stages.president import PresidentInputs
@@ -55,7 +55,6 @@ SCHEMA = "forecast.study/1"
 MAX_FITS = 100
 #: Scenarios a study may have (simulation-time factors multiply them without a fit each).
 MAX_SCENARIOS = 100_000
-DEFAULT_SEED = 20180701
 
 
 # --------------------------------------------------------------------------------------------
