@@ -34,11 +34,11 @@ from ..polls import (
     parse_period,
 )
 from ..problems import InputError, Problem, csv_records, data_rows, did_you_mean, name_problem
-from .races import OTHER_CANDIDACY, GovernorRaces
+from .races import OTHER_CANDIDACY, POLL_OPTIONAL_COLUMNS, POLL_REQUIRED_COLUMNS, GovernorRaces
 
-REQUIRED_COLUMNS = ("state", "pollster", "field_start", "field_end", "published", "sample_size",
-                    "basis", "reported")
-OPTIONAL_COLUMNS = ("mode", "other_candidates", "undecided", "source", "notes")
+REQUIRED_COLUMNS = POLL_REQUIRED_COLUMNS
+OPTIONAL_COLUMNS = POLL_OPTIONAL_COLUMNS
+
 BASES = ("raw", "effective")
 REPORTED = ("complete", "main", "partial")
 

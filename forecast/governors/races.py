@@ -58,6 +58,11 @@ MAP_KEYS = ("tiles",)
 MAX_TABLE_BYTES = 16 * 1024 * 1024
 
 
+#: Columns of a state-poll file (forecast.governors.polls); a candidacy key may not be one.
+POLL_REQUIRED_COLUMNS = ("state", "pollster", "field_start", "field_end", "published",
+                         "sample_size", "basis", "reported")
+POLL_OPTIONAL_COLUMNS = ("mode", "other_candidates", "undecided", "source", "notes")
+
 @dataclass(frozen=True)
 class VoteColumns:
     """The vote columns of a baseline (or calibration) file, as ``races.toml`` declares them.
@@ -659,9 +664,8 @@ def _candidacy_keys(data: dict, shown: str, line: int, problems: list[Problem]) 
     if len(set(value)) != len(value):
         problems.append(Problem(shown, line, "candidacy_keys",
                                 f"{show_value(value)}: a key is listed twice"))
-    from .polls import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
 
-    clash = [k for k in value if k in (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS)]
+    clash = [k for k in value if k in (*POLL_REQUIRED_COLUMNS, *POLL_OPTIONAL_COLUMNS)]
     if clash:
         problems.append(Problem(shown, line, "candidacy_keys",
                                 f"{', '.join(map(repr, clash))}: a column of the state-poll file "
