@@ -145,7 +145,7 @@ def test_strict_exits_nonzero_when_not_converged(synthetic, tmp_path, capsys):
 def test_timeline_stores_p_win_over_time_and_report_shows_it(synthetic, tmp_path):
     directory, _ = synthetic
     code = main(["timeline", str(directory), "--out", str(tmp_path), "--dates", "2030-03-01",
-                 "2030-04-01", "--draws", "100", "--tune", "100", "--chains", "2"])
+                 "--dates", "2030-04-01", "--draws", "100", "--tune", "100", "--chains", "2"])
     assert code == 0
     import pandas as pd
 
