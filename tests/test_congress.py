@@ -359,11 +359,11 @@ def test_district_table_and_summary_shape(definition):
 @pytest.mark.slow
 def test_2018_seat_backtest_as_of_june_28():
     """The issue's check: as of 2018-06-28 the official outcome (Chamber: JHH 308; Senate: JHH
-    69) lies inside the 90% intervals; run at 4 x 500 draws in CI."""
+    69) lies inside the 90% intervals; run at 4 x 300 draws in CI."""
     from forecast.backtest import backtest
 
     record = backtest(ROOT / "polls" / "mx2018", [dt.date(2018, 6, 28)],
-                      spec_changes={"draws": 500, "tune": 500}, progress=False)[0]
+                      spec_changes={"draws": 300, "tune": 300}, progress=False)[0]
     seats = record["seats"]
     jhh_dep = seats["deputies"]["coalitions"]["jhh"]
     jhh_sen = seats["senate"]["coalitions"]["jhh"]
