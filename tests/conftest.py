@@ -16,6 +16,19 @@ SHARED = ROOT.parent / "shared"
 FAST = ["--draws", "1000", "--tune", "1000", "--chains", "4"]
 
 
+@pytest.fixture
+def empty_compile_cache():
+    """This process's compiled models emptied for one test (which counts compiles) and handed
+    back afterwards, so the tests after it still reuse what earlier ones compiled."""
+    from forecast import sampling
+
+    kept = dict(sampling._COMPILED)
+    sampling.clear_compiled()
+    yield
+    sampling.clear_compiled()
+    sampling._COMPILED.update(kept)
+
+
 @pytest.fixture(scope="session")
 def synthetic(tmp_path_factory):
     """A synthetic election folder and its truth."""

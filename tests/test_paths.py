@@ -87,7 +87,8 @@ def test_the_latent_support_is_read_on_the_as_of_date(synthetic_fit):
 
 
 @pytest.mark.slow
-def test_a_reused_compiled_model_gives_the_draws_of_a_fresh_compile(synthetic):
+def test_a_reused_compiled_model_gives_the_draws_of_a_fresh_compile(synthetic,
+                                                                     empty_compile_cache):
     """nutpie's compiled model with another fit's data swapped in samples exactly like a model
     compiled for this data (the in-process cache cannot change a forecast)."""
     import datetime as dt
@@ -95,7 +96,6 @@ def test_a_reused_compiled_model_gives_the_draws_of_a_fresh_compile(synthetic):
     directory, _ = synthetic
     election = load_election(directory)
     polls = read_polls(election.poll_path, election)
-    sampling.clear_compiled()
     # Two dates before Darío's withdrawal (2030-03-22): one ballot, one compiled structure.
     # The model compiled for 15 March samples 15 February (its data swapped in), then 15 March
     # again with the February data still in it when it is handed back.

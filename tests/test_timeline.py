@@ -39,12 +39,12 @@ def test_as_of_fits_share_one_compiled_structure(synthetic):
 
 
 @pytest.mark.slow
-def test_parallel_timeline_equals_serial_and_reuses_the_compiled_model(synthetic, tmp_path):
+def test_parallel_timeline_equals_serial_and_reuses_the_compiled_model(synthetic, tmp_path,
+                                                                     empty_compile_cache):
     """Serial (one process, compiled models reused in it) and parallel (two fresh processes)
     timelines are identical bit for bit. The in-process cache is emptied first, so the serial
     run compiles exactly once whatever ran before it in this session."""
     directory, _ = synthetic
-    sampling.clear_compiled()
     serial = run_timeline(directory, DATES, out_dir=tmp_path / "serial", seed=5,
                           spec_changes=SMALL, workers=1, progress=False)
     # Serially, in this process: one compile for the three dates.
