@@ -6,7 +6,7 @@ presidential vote, each candidate in their coalition's bloc). Writes ``governors
 ``governors_backtest.json``, ``governors_table.html`` and the charts into ``--out``
 (atomically) and prints the figures::
 
-    .venv/bin/python benchmarks/bench_governors.py --as-of 2018-06-28 --out reports/governors
+    .venv/bin/python benchmarks/bench_governors.py --as-of 2018-06-28 --out benchmarks/out/governors
 
 ``--drop-polls STATE`` refits without that state's polls, to show a state on baseline + swing.
 """
@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--election", default=str(ROOT / "polls" / "mx2018"))
     parser.add_argument("--as-of", type=dt.date.fromisoformat, default=dt.date(2018, 6, 28))
     parser.add_argument("--seed", type=int, default=20180701)
-    parser.add_argument("--out", default=str(ROOT / "reports" / "governors"))
+    parser.add_argument("--out", default=str(ROOT / "benchmarks" / "out" / "governors"))
     parser.add_argument("--drop-polls", default=None, help="refit without this state's polls")
     parser.add_argument("--no-congress", dest="congress", action="store_false",
                         help="drive the races with the presidential vote (no party-poll fit)")

@@ -1,7 +1,7 @@
 """Full simulation-based calibration run: prints coverage and rank-uniformity figures.
 
 Run: .venv/bin/python benchmarks/calibration.py [--replications 100] [--design synthetic|mx2018]
-     [--out reports/calibration]
+     [--out benchmarks/out/calibration]
 
 The design is a poll schedule (dates, pollsters, modes, sample sizes, candidate sets, a
 withdrawal): `synthetic` is a 60-poll election from forecast.synthetic, `mx2018` the real 2018
@@ -38,7 +38,7 @@ def main() -> None:
     parser.add_argument("--tune", type=int, default=None)
     parser.add_argument("--chains", type=int, default=None)
     parser.add_argument("--seed", type=int, default=2018)
-    parser.add_argument("--out", default=str(ROOT / "reports" / "calibration"))
+    parser.add_argument("--out", default=str(ROOT / "benchmarks" / "out" / "calibration"))
     args = parser.parse_args()
     if args.design == "synthetic":
         directory = Path(tempfile.mkdtemp()) / "synthetic"
