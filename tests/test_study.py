@@ -297,7 +297,7 @@ def test_2x3_study_dataset(serial):
     assert ds["quantile"].values.tolist() == [0.05, 0.25, 0.5, 0.75, 0.95]
     assert ds["candidate"].values.tolist() == ["ana", "bruno", "carla"]
     # A larger polling error makes the race less certain: the favourite's P(win) falls.
-    favourite = ds["p_win"].sel(drop_pollster="none", polling_error_scale=1.0).argmax()
+    favourite = ds["p_win"].sel(drop_pollster="none", polling_error_scale=1.0).argmax("candidate")
     p = ds["p_win"].sel(drop_pollster="none").isel(candidate=int(favourite)).values
     assert p[0] > p[2], p
     assert (ds["share_valid"].diff("quantile") >= 0).all()
