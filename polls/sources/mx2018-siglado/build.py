@@ -1,8 +1,15 @@
+import os
+from pathlib import Path
+# Paths: the election folder from this script's place; the shared reference data and the clone
+# of github.com/tabatatgr/backend_electoral from the environment (SHARED_DATA, TABATATGR_REPO).
+HERE = Path(__file__).resolve().parent
+CONGRESS = HERE.parents[1] / 'mx2018' / 'congress'
+SHARED = Path(os.environ.get('SHARED_DATA', HERE.parents[3] / 'shared' / 'data'))
 """Build staging siglado files from transcribed pre-election sources (see ../README.md)."""
 import pandas as pd
 m = pd.read_csv('magar_transcribed.csv', dtype=str, keep_default_na=False)
 m['district_code'] = m.district_code.astype(int)
-cov = pd.read_csv('/work/main/polls/mx2018/congress/district_coalitions.csv')
+cov = pd.read_csv(CONGRESS / 'district_coalitions.csv')
 tab = pd.read_csv('tab_vs_cov.csv')
 tab = tab[tab._merge == 'both'][['district_code', 'coalition', 'party']]
 tabd = {(r.district_code, r.coalition): (r.party if isinstance(r.party, str) else '') for r in tab.itertuples()}
@@ -36,7 +43,7 @@ cnt = out.groupby(['edon', 'coalition', 'party']).size().unstack(fill_value=0).r
 cnt = cov[['edon', 'state_abbr']].drop_duplicates().merge(cnt, on='edon')
 cnt.to_csv('../siglado_2018_counts_by_state.csv', index=False, lineterminator='\n')
 # Senate
-sc = pd.read_csv('/work/main/polls/mx2018/congress/senate_coalitions.csv')
+sc = pd.read_csv(CONGRESS / 'senate_coalitions.csv')
 tps = pd.read_csv('tab_sen_paf.csv')
 tpd = {(r.edon, r.FORMULA): r.GRUPO_PARLAMENTARIO.lower() for r in tps.itertuples()}
 # La Jornada 2017-12-16: PVEM f1 Cam,Col,Cps,Oax; f2 Cps,Yuc,Zac; NA f1 Mor,QRoo; f2 Cam,Hgo

@@ -1,7 +1,14 @@
+import os
+from pathlib import Path
+# Paths: the election folder from this script's place; the shared reference data and the clone
+# of github.com/tabatatgr/backend_electoral from the environment (SHARED_DATA, TABATATGR_REPO).
+HERE = Path(__file__).resolve().parent
+CONGRESS = HERE.parents[1] / 'mx2018' / 'congress'
+SHARED = Path(os.environ.get('SHARED_DATA', HERE.parents[3] / 'shared' / 'data'))
 import pandas as pd
 m=pd.read_csv('magar_transcribed.csv',dtype=str,keep_default_na=False)
 m['district_code']=m.district_code.astype(int)
-cov=pd.read_csv('/work/main/polls/mx2018/congress/district_coalitions.csv')
+cov=pd.read_csv(CONGRESS / 'district_coalitions.csv')
 x=cov.merge(m,on='district_code',how='outer',indicator=True)
 print(x._merge.value_counts())
 for c in ['jhh','paf','tpm']:
@@ -14,7 +21,7 @@ for c in ['jhh','paf','tpm']:
     print(x[x[c]!=''][c].value_counts().to_dict())
 x.to_csv('magar_with_cov.csv',index=False)
 # winners
-w=pd.read_csv('/work/shared/data/mx-results/siglado_2018.csv',keep_default_na=False)
+w=pd.read_csv(SHARED / 'mx-results/siglado_2018.csv',keep_default_na=False)
 LAB={'pt-morena-pes':'jhh','pan-prd-mc':'paf','pri-pvem-na':'tpm'}
 w=w.merge(x[['district_code','jhh','paf','tpm']],on='district_code')
 def seat(r):
