@@ -27,6 +27,8 @@ from numpy.typing import NDArray  # noqa: E402
 
 from ..colors import NEUTRAL, assign_colors  # noqa: E402
 from .charts import PICK_TITLE, color_scale, legend_pick  # noqa: E402
+from .headline import CHAMBER_LABELS, seats_text  # noqa: E402
+from .headline import chance as format_probability  # noqa: E402
 from .vega import Chart, csv_name, to_spec  # noqa: E402
 
 __all__ = [
@@ -45,41 +47,10 @@ __all__ = [
 UNASSIGNED_COLOR = NEUTRAL
 UNASSIGNED_LABEL = "left over (medians need not add up)"
 
-_CHAMBER_NAMES = {"deputies": "Chamber of Deputies", "senate": "Senate"}
-
 
 def _colors_for(keys, colors: Mapping[str, str] | None) -> dict[str, str]:
     """The given colours, defaults (forecast.colors) for keys without one."""
     return assign_colors([str(k) for k in keys], dict(colors or {}))
-
-
-def format_probability(p: float) -> str:
-    """A probability as a whole percentage, never rounding to a certainty it is not.
-
-    Exactly 0 gives ``"0%"`` and exactly 1 ``"100%"``; other values that would round to 0% or
-    100% give ``"<1%"`` and ``">99%"``; NaN gives ``"–"``.
-    """
-    p = float(p)
-    if math.isnan(p):
-        return "–"
-    if p <= 0.0:
-        return "0%"
-    if p >= 1.0:
-        return "100%"
-    value = int(f"{100 * p:.0f}")
-    if value < 1:
-        return "<1%"
-    if value > 99:
-        return ">99%"
-    return f"{value}%"
-
-
-def _fmt_seats(x: float) -> str:
-    """A seat count: whole numbers without decimals, anything else with one."""
-    x = float(x)
-    if math.isnan(x):
-        return "–"
-    return f"{x:.0f}" if float(x).is_integer() else f"{x:.1f}"
 
 
 def _whole(x: float) -> float:
@@ -89,7 +60,7 @@ def _whole(x: float) -> float:
 
 
 def _chamber_label(chamber: str) -> str:
-    return _CHAMBER_NAMES.get(str(chamber).lower(), str(chamber))
+    return CHAMBER_LABELS.get(str(chamber).lower(), str(chamber))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -165,8 +136,8 @@ def plot_seat_histograms(seats: xr.DataArray, *, chamber: str, total: int, major
             ax.axvline(threshold, color="black", lw=0.8, ls="--")
             ax.text(threshold, 0.97, f" {threshold}", transform=ax.get_xaxis_transform(),
                     ha="left", va="top", fontsize=8)
-        ax.set_title(f"{names.get(c, c)}: median {_fmt_seats(med)}, 90% interval "
-                     f"{_fmt_seats(lo)}–{_fmt_seats(hi)}; P(majority) "
+        ax.set_title(f"{names.get(c, c)}: median {seats_text(med)}, 90% interval "
+                     f"{seats_text(lo)}–{seats_text(hi)}; P(majority) "
                      f"{format_probability(p_maj)}, P(two-thirds) {format_probability(p_two)}",
                      fontsize=9, loc="left")
         ax.set_ylim(0, None)
@@ -444,9 +415,9 @@ def seat_table_html(summary_block: dict, *, names: dict[str, str] | None = None,
                 cell = "" if shown is None else f"<td>{e(str(shown.get(key, '')))}</td>"
                 rows.append(
                     f"<tr class='{kind}' data-key='{e(str(key))}'>"
-                    f"<td>{e(names.get(key, key))}</td><td>{e(_fmt_seats(s['q50']))}</td>"
-                    f"<td>{e(_fmt_seats(_whole(s['q05'])))} – "
-                    f"{e(_fmt_seats(_whole(s['q95'])))}</td>"
+                    f"<td>{e(names.get(key, key))}</td><td>{e(seats_text(s['q50']))}</td>"
+                    f"<td>{e(seats_text(_whole(s['q05'])))} – "
+                    f"{e(seats_text(_whole(s['q95'])))}</td>"
                     f"<td>{float(s['mean']):.1f}</td>"
                     f"<td>{e(format_probability(r['p_majority']))}</td>"
                     f"<td>{e(format_probability(r['p_two_thirds']))}</td>{cell}</tr>")

@@ -31,12 +31,16 @@ def chance(p: float) -> str:
     return f"{value}%"
 
 
-def _pct(x: float) -> str:
+def percent(x: float) -> str:
+    """A share as a percentage with one decimal."""
     return f"{100 * float(x):.1f}%"
 
 
-def _seats(x: float) -> str:
+def seats_text(x: float) -> str:
+    """A seat count: whole numbers without decimals, anything else with one; NaN: "–"."""
     x = float(x)
+    if math.isnan(x):
+        return "–"
     return f"{x:.0f}" if x.is_integer() else f"{x:.1f}"
 
 
@@ -81,8 +85,8 @@ def headline_sentences(summary: dict, names: Mapping[str, Mapping[str, str]] | N
         name = _name(names, "candidates", key, c.get("name"))
         sv = c["share_valid"]
         text = (f"{name} leads the presidential race with a {chance(c['p_win'])} chance of "
-                f"winning and a median {_pct(sv['q50'])} of the valid vote (90% interval "
-                f"{_pct(sv['q05'])}–{_pct(sv['q95'])})")
+                f"winning and a median {percent(sv['q50'])} of the valid vote (90% interval "
+                f"{percent(sv['q05'])}–{percent(sv['q95'])})")
         if len(ranked) > 1:
             key2, c2 = ranked[1]
             text += (f"; {_name(names, 'candidates', key2, c2.get('name'))} follows with "
@@ -98,7 +102,7 @@ def headline_sentences(summary: dict, names: Mapping[str, Mapping[str, str]] | N
         for key, e in items:
             s = e["seats"]
             cname = _name(names, "coalitions", key, e.get("name"))
-            parts.append(f"{cname} {_seats(s['q50'])} ({round(s['q05'])}–{round(s['q95'])}), "
+            parts.append(f"{cname} {seats_text(s['q50'])} ({round(s['q05'])}–{round(s['q95'])}), "
                          f"P(majority) {chance(e['p_majority'])}, P(two thirds) "
                          f"{chance(e['p_two_thirds'])}")
         out.append(f"{label} ({block['total']} seats; majority {block['majority']}, two thirds "
@@ -121,7 +125,7 @@ def headline_sentences(summary: dict, names: Mapping[str, Mapping[str, str]] | N
         shown = sorted(((k, v) for k, v in counts.items() if v["mean"] >= 0.05),
                        key=lambda kv: -kv[1]["mean"])
         parts = [f"{_name(names, 'governors', k, coalition_names.get(k))} "
-                 f"{_seats(v['q50'])} ({round(v['q05'])}–{round(v['q95'])})"
+                 f"{seats_text(v['q50'])} ({round(v['q05'])}–{round(v['q95'])})"
                  for k, v in shown]
         out.append(f"Governorships won of the {n_races} races (median and 90% interval): "
                    f"{_join(parts)}.")

@@ -20,6 +20,7 @@ import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
 from .headline import headline_sentences
+from .headline import percent as _pct
 from .vega import EMBED_SCRIPT, Chart, chart_files, chart_html, vega_bundle
 
 _CSS = """
@@ -96,10 +97,6 @@ def figure_png(fig: Figure) -> bytes:
     fig.savefig(buf, format="png", dpi=110, metadata={"Software": None})
     plt.close(fig)
     return buf.getvalue()
-
-
-def _pct(x: float) -> str:
-    return f"{100 * x:.1f}%"
 
 
 def render_html(summary: dict, charts: dict[str, tuple[str, bytes]], *,

@@ -19,18 +19,11 @@ import pandas as pd
 import xarray as xr
 
 from ..colors import assign_colors
-from .headline import chance
+from .headline import CHAMBER_LABELS, chance
 from .page import _CSP, _CSS
-from .study_chart import scenario_labels
+from .study_chart import _factor_dims, scenario_labels
 from .style import Style
 from .vega import EMBED_SCRIPT, Chart, chart_html, to_spec, vega_bundle
-
-CHAMBER_LABELS = {"deputies": "Chamber of Deputies", "senate": "Senate"}
-
-
-
-def _factor_dims(ds: xr.Dataset) -> list[str]:
-    return [d for d in ds["p_win"].dims if d != "candidate"]
 
 
 def _scenarios(ds: xr.Dataset) -> list[dict]:
@@ -330,8 +323,8 @@ def study_page(ds: xr.Dataset, *, cand: Style | None = None, coal: Style | None 
         cand = cand or found[0]
         coal = coal or found[1]
     scenarios = _scenarios(ds)
-    charts = [_p_win_chart(_candidate_frame(ds, scenarios, cand), scenarios, cand)]
     frame = _candidate_frame(ds, scenarios, cand)
+    charts = [_p_win_chart(frame, scenarios, cand)]
     if {"share_valid_q05", "share_valid_q25", "share_valid_q50", "share_valid_q75",
             "share_valid_q95"} <= set(frame.columns):
         charts.append(_share_chart(frame, scenarios, cand))

@@ -14,10 +14,10 @@ import pandas as pd
 import xarray as xr
 
 from .charts import PICK_TITLE, color_scale, legend_pick
+from .headline import CHAMBER_LABELS
 from .style import Style
 from .vega import Chart, csv_name, to_spec
 
-CHAMBER_LABELS = {"deputies": "Chamber of Deputies", "senate": "Senate"}
 _X = dict(title="forecast as of", scale=alt.Scale(type="utc"),
           axis=alt.Axis(format="%d %b %Y", labelAngle=0, tickCount=6))
 
