@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 import xarray as xr
 
+from ..simulate import daily_support
 from .congress import congress_section, congress_tables
 from .governors import governor_section, governor_tables
 from .headline import display_names, headline_sentences
@@ -37,8 +38,10 @@ def render(forecast, *, summary: dict | None = None, timeline: pd.DataFrame | No
     summary = summary or forecast.summary
     election = forecast.election
     candidates = candidate_style(election)
-    charts, figures = president_charts(forecast, summary, candidates)
-    tables = president_tables(forecast, summary)
+    # The daily support quantiles feed the trend chart and support_daily.csv: computed once.
+    support = daily_support(forecast.results["president"].fit)
+    charts, figures = president_charts(forecast, summary, support, candidates)
+    tables = president_tables(forecast, summary, support)
     sections = []
     datasets = {}
     seats_style = None

@@ -7,7 +7,6 @@ import xarray as xr
 from matplotlib.figure import Figure
 
 from ..fit import csv_bytes
-from ..simulate import daily_support
 from .charts import (
     events_table,
     house_effect_figure,
@@ -19,17 +18,17 @@ from .style import Style, candidate_style
 from .vega import Chart
 
 
-def president_charts(forecast, summary: dict, style: Style | None = None
+def president_charts(forecast, summary: dict, support: xr.DataArray, style: Style | None = None
                      ) -> tuple[list[Chart], dict[str, tuple[str, Figure]]]:
     """The presidential charts: interactive charts, and static figures by file stem
-    (caption, figure): the house-effect forest plot."""
+    (caption, figure): the house-effect forest plot. ``support``: daily_support of the fit."""
     result = forecast.results["president"]
     fit, draws = result.fit, result.draws
     election = forecast.election
     style = style or candidate_style(election)
     charts = [
         win_probability_chart(summary, style),
-        trend_chart(daily_support(fit), fit.polls, style, election_day=election.election_day,
+        trend_chart(support, fit.polls, style, election_day=election.election_day,
                     election_day_shares=draws, events=events_table(election)),
         share_distribution_chart(draws, style),
     ]
@@ -48,14 +47,15 @@ def house_effect_samples(fit) -> xr.DataArray:
     return house.stack(sample=("chain", "draw"))
 
 
-def president_tables(forecast, summary: dict) -> dict[str, bytes]:
-    """CSV files of the presidential forecast."""
+def president_tables(forecast, summary: dict, support: xr.DataArray) -> dict[str, bytes]:
+    """CSV files of the presidential forecast (``support``: :func:`daily_support` of its
+    fit)."""
     fit = forecast.results["president"].fit
     return {
         "candidates.csv": csv_bytes(candidates_table(summary)),
         "orders.csv": csv_bytes(pd.DataFrame([{"order": ">".join(o["order"]), "p": o["p"]}
                                               for o in summary["orders"]])),
-        "support_daily.csv": csv_bytes(_quantile_table(daily_support(fit), ["date", "candidate"],
+        "support_daily.csv": csv_bytes(_quantile_table(support, ["date", "candidate"],
                                                        "support")),
         "house_effects.csv": csv_bytes(_quantile_table(house_effect_samples(fit),
                                                        ["pollster", "candidate"],
