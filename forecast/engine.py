@@ -185,9 +185,6 @@ class MemoryFits:
         while len(self._fits) > self.size:
             self._fits.pop(next(iter(self._fits)))
 
-    def clear(self) -> None:
-        self._fits.clear()
-
 
 def simulate_stages(inputs: ForecastInputs, fits: dict[str, tuple[Any, bool]], *,
                     as_of: dt.date, seed: int, settings: dict | None = None,

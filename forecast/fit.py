@@ -276,22 +276,6 @@ def fit_data(data: ModelData, election: Election, spec: ModelSpec, *, seed: int 
                key=fit_key(data, spec, seed, election))
 
 
-def at_as_of(result: Fit, polls: PollTable, as_of: dt.date) -> Fit:
-    """A fit read at another as-of date, when that date's model data give the same key (no
-    poll between the two dates, no entry or withdrawal): the same draws, the new date's data.
-
-    Raises
-    ------
-    ValueError
-        When the data at ``as_of`` would give another fit.
-    """
-    data = prepare(polls, result.election, result.spec, as_of)
-    key = fit_key(data, result.spec, result.seed, result.election)
-    if key != result.key:
-        raise ValueError(f"the fit as of {result.as_of} does not hold as of {as_of}")
-    return replace(result, data=replace(data, polls=canonical_table(data.polls)))
-
-
 def _label(tree: xr.DataTree, data: ModelData) -> xr.DataTree:
     """Posterior and sample stats, labelled with this fit's knot dates and pollsters.
 

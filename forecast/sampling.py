@@ -29,7 +29,6 @@ log = logging.getLogger(__name__)
 
 #: Environment variable: threads a fit samples its chains on (default ``min(chains, cores)``).
 SAMPLER_THREADS_ENV = "FORECAST_SAMPLER_THREADS"
-SAMPLERS = ("nutpie", "pymc")
 
 #: Compiled models by structure key, most recent last.
 _COMPILED: dict[tuple, object] = {}
@@ -55,7 +54,6 @@ class Sampled:
     tree: xr.DataTree
     fit_seconds: float
     compile_seconds: float
-    reused_compiled: bool
 
 
 def sampler_threads(chains: int) -> int:
@@ -138,8 +136,7 @@ def sample(build: Callable[[], pm.Model], *, settings: SamplerSettings, seed: in
     seconds = time.perf_counter() - start
     log.debug("sampled %s chains x %s draws in %.1f s (compile %.1f s, reused %s)",
               settings.chains, settings.draws, seconds, compile_seconds, reused)
-    return Sampled(tree=tree, fit_seconds=seconds, compile_seconds=compile_seconds,
-                   reused_compiled=reused)
+    return Sampled(tree=tree, fit_seconds=seconds, compile_seconds=compile_seconds)
 
 
 def clear_compiled() -> None:

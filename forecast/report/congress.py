@@ -19,11 +19,6 @@ from .page import Section
 from .style import Style, congress_style
 
 
-def congress_names(forecast) -> dict[str, str]:
-    """Display names of parties (the party-poll options) and coalitions."""
-    return dict(congress_style(forecast).names)
-
-
 def congress_section(forecast, style: Style | None = None) -> Section:
     """The report's Congress section: seat tables (with the hemicycle's numbers), seat
     distributions and hemicycles per chamber, the district table."""

@@ -147,8 +147,3 @@ Promise.all(jobs).then(function(){
  document.body.setAttribute('data-charts-loaded',ok+'/'+total);});
 });
 """
-
-
-def spec_size(spec: dict) -> int:
-    """Bytes of a spec as inlined (for tests and budgets)."""
-    return len(_json_for_script(spec).encode())

@@ -55,7 +55,6 @@ class StageResult:
     draws: xr.Dataset
     summary: dict
     reused: bool = False
-    extra: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -89,8 +88,6 @@ class Stage(Protocol):
     def load(self, election: Any, options: Options) -> Any | None: ...
 
     def known(self, inputs: Any) -> pd.Series: ...
-
-    def polls_in_file(self, inputs: Any) -> int: ...
 
     def prepare(self, inputs: Any, as_of: dt.date, seed: int) -> Prepared: ...
 

@@ -201,9 +201,6 @@ class CongressStage:
     def known(self, inputs: CongressInputs) -> pd.Series:
         return known_dates(inputs.polls.table)
 
-    def polls_in_file(self, inputs: CongressInputs) -> int:
-        return len(inputs.polls)
-
     def warnings(self, inputs: CongressInputs) -> list[Problem]:
         return list(inputs.polls.warnings)
 

@@ -128,9 +128,6 @@ class GovernorStage:
     def known(self, inputs: GovernorInputs) -> pd.Series:
         return pd.to_datetime(inputs.polls.table["known"])
 
-    def polls_in_file(self, inputs: GovernorInputs) -> int:
-        return len(inputs.polls)
-
     def warnings(self, inputs: GovernorInputs) -> list[Problem]:
         return list(inputs.polls.warnings)
 

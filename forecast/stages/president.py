@@ -94,9 +94,6 @@ class PresidentStage:
     def known(self, inputs: PresidentInputs) -> pd.Series:
         return known_dates(inputs.polls.table)
 
-    def polls_in_file(self, inputs: PresidentInputs) -> int:
-        return len(inputs.polls)
-
     def warnings(self, inputs: PresidentInputs) -> list[Problem]:
         return list(inputs.polls.warnings)
 
