@@ -11,13 +11,12 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .election import KEY_PATTERN
+from .election import KEY_PATTERN, RESERVED_COLUMNS
 from .files import atomic_write_bytes
 from .problems import InputError, Problem
 
 #: The poll file's columns besides one per candidate (docs/poll-files.md), in the order written.
-POLL_HEADER = ("pollster", "poll_id", "field_start", "field_end", "published", "sample_size",
-               "mode", "basis", "partial", "tolerance", "other", "undecided", "source")
+POLL_HEADER = RESERVED_COLUMNS
 FILES = ("election.toml", "president.csv", "README.md")
 
 

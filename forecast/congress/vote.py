@@ -22,6 +22,7 @@ import xarray as xr
 
 from ..fit import Fit, election_day_shares, support_on
 from ..seeds import DEFAULT_SEED
+from ..simulate import beta_parameters
 from .definition import OTHER, CongressDefinition, CongressSpec
 
 
@@ -151,5 +152,4 @@ def _beta_draws(rng: np.random.Generator, mean: float, sd: float, n: int) -> np.
     """Draws of a share with the given mean and sd (Beta; the mean itself when sd is 0)."""
     if sd <= 0 or mean <= 0:
         return np.full(n, float(mean))
-    k = mean * (1 - mean) / sd**2 - 1
-    return rng.beta(mean * k, (1 - mean) * k, size=n)
+    return rng.beta(*beta_parameters(mean, sd), size=n)

@@ -61,7 +61,7 @@ __all__ = [
 CAP_COUNTS = ("siglado", "affiliation")
 
 
-def _majorities(size: int) -> tuple[int, int]:
+def majorities(size: int) -> tuple[int, int]:
     """(absolute majority, two-thirds) of a full chamber of ``size`` members."""
     return size // 2 + 1, -(-2 * size // 3)
 
@@ -146,12 +146,12 @@ class ChamberRules:
     @property
     def majority(self) -> int:
         """Seats for an absolute majority of the full chamber (251 of 500)."""
-        return _majorities(self.size)[0]
+        return majorities(self.size)[0]
 
     @property
     def two_thirds(self) -> int:
         """Seats for two thirds of the full chamber, rounded up (334 of 500): CPEUM 135."""
-        return _majorities(self.size)[1]
+        return majorities(self.size)[1]
 
 
 @dataclass(frozen=True)

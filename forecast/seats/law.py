@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 from forecast.election import plain_column, show_value
 from forecast.problems import InputError, Problem, decode_utf8
-from forecast.seats.chamber import CAP_COUNTS, ChamberRules
+from forecast.seats.chamber import CAP_COUNTS, ChamberRules, majorities
 from forecast.seats.senate import SenateRules
 from forecast.settings import key_line
 
@@ -459,7 +459,6 @@ def load_rules(source: str | Path, *, library: str | Path | None = None,
         if isinstance(max_seats, int) and not isinstance(max_seats, bool) and max_seats > size:
             add(line_of("limits", "max_seats"), "limits.max_seats",
                 f"expected at most the chamber size ({size}), got {max_seats}")
-        majority, two_thirds = size // 2 + 1, -(-2 * size // 3)
         rules_kwargs = {
             "size": size, "district_seats": district, "list_seats": listed,
             "threshold": threshold,
@@ -484,7 +483,6 @@ def load_rules(source: str | Path, *, library: str | Path | None = None,
             add(line_of("seats", "size"), "seats.size",
                 f"expected states * (plurality_per_state + first_minority_per_state) + "
                 f"list_seats = {size}, got {stated}")
-        majority, two_thirds = size // 2 + 1, -(-2 * size // 3)
         rules_kwargs = {
             "states": states, "plurality_per_state": plural,
             "first_minority_per_state": minority, "list_seats": listed,
@@ -492,6 +490,7 @@ def load_rules(source: str | Path, *, library: str | Path | None = None,
             "source": shown, "year": year,
         }
         build = SenateRules
+    majority, two_thirds = majorities(size)
     for key, expected, what in (("majority", majority, "more than half"),
                                 ("two_thirds", two_thirds, "two thirds, rounded up,")):
         stated_value = get("majorities", key)

@@ -35,6 +35,7 @@ from forecast.seats.apportion import (
     require_columns,
     to_fraction,
 )
+from forecast.seats.chamber import majorities
 
 __all__ = [
     "SenateAllocation",
@@ -108,12 +109,12 @@ class SenateRules:
     @property
     def majority(self) -> int:
         """Seats for an absolute majority of the full chamber (65 of 128)."""
-        return self.size // 2 + 1
+        return majorities(self.size)[0]
 
     @property
     def two_thirds(self) -> int:
         """Seats for two thirds of the full chamber, rounded up (86 of 128): CPEUM 135."""
-        return -(-2 * self.size // 3)
+        return majorities(self.size)[1]
 
 
 @dataclass(frozen=True)
