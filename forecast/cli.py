@@ -26,8 +26,6 @@ EXIT_INPUT = 2
 EXIT_NOT_CONVERGED = 3
 EXIT_INTERRUPTED = 130
 
-log = logging.getLogger("forecast")
-
 
 class DateType(click.ParamType):
     """A date YYYY-MM-DD."""
@@ -104,15 +102,12 @@ def _overrides(draws: int | None, tune: int | None, chains: int | None) -> dict:
 @click.option("-q", "--quiet", is_flag=True, help="print only warnings and results")
 @click.option("-v", "--verbose", is_flag=True,
               help="print progress details, and the traceback of an internal error")
-@click.pass_context
-def cli(ctx: click.Context, quiet: bool, verbose: bool) -> None:
+def cli(quiet: bool, verbose: bool) -> None:
     """Bayesian election forecasting: polls -> fit -> simulate -> seats -> report.
 
     Every command reads an election folder (default polls/mx2018: election.toml, poll files,
     congress/ and governors/ when the election has them) and the model files in models/.
     """
-    ctx.ensure_object(dict)
-    ctx.obj["verbose"] = verbose
     _configure_logging(quiet, verbose)
 
 

@@ -28,7 +28,7 @@ from scipy.special import gammaln
 
 from .election import Election
 from .polls import PollTable
-from .spec import ModelSpec
+from .spec import SAMPLER_KEYS, ModelSpec
 
 
 @dataclass
@@ -327,8 +327,7 @@ def zero_sum_embedding(groups: list[str], active: list[str]) -> np.ndarray:
 
 def structure_key(data: ModelData, spec: ModelSpec) -> tuple:
     """What a compiled model depends on besides its data: equal keys can share one compile."""
-    sampler_only = {"sampler", "chains", "draws", "tune", "target_accept"}
-    settings = tuple(sorted((k, v) for k, v in spec.as_dict().items() if k not in sampler_only))
+    settings = tuple(sorted((k, v) for k, v in spec.as_dict().items() if k not in SAMPLER_KEYS))
     return (tuple(data.candidates), tuple(data.ballot), len(data.knots),
             tuple(data.file_pollsters), tuple(data.file_modes), settings)
 

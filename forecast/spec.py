@@ -80,6 +80,9 @@ _LAYOUT = {
     ("sampler", "target_accept"): "target_accept",
 }
 SAMPLERS = ("nutpie", "pymc")
+#: Settings of how to sample, not of the model: they change no compiled model and no key but the
+#: fit's own, and the command line's --draws/--tune/--chains give them to every stage.
+SAMPLER_KEYS = ("sampler", "chains", "draws", "tune", "target_accept")
 #: Settings that take one of a few words.
 CHOICES = {"sampler": SAMPLERS, "mode_effects": ("nested", "separate", "none"),
            "concentration_by": ("pollster", "mode", "all")}

@@ -31,7 +31,7 @@ from ..governors.simulate import (
 )
 from ..problems import Problem
 from ..seeds import derive_seed
-from ..spec import find_model_file
+from ..spec import SAMPLER_KEYS, find_model_file
 from ..storage import canonical_table, digest
 from .base import Options, Prepared, StageResult, used_warnings
 
@@ -66,7 +66,7 @@ def load_governor_inputs(election: Election, *, model_file: str | Path | None = 
     spec = load_governor_spec(path) if path is not None else GovernorSpec()
     # Sampler settings given for the forecast (--draws, --tune, --chains) apply here too.
     sampler = {k: v for k, v in (spec_changes or {}).items()
-               if k in ("sampler", "chains", "draws", "tune", "target_accept")}
+               if k in SAMPLER_KEYS}
     if sampler:
         spec = spec.with_(**sampler)
     return GovernorInputs(races, polls, spec, election)

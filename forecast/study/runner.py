@@ -37,6 +37,7 @@ from ..problems import InputError, Problem
 from ..report.study_chart import _fmt_level
 from ..seeds import DEFAULT_SEED, derive_seed
 from ..simulate import QUANTILES, beta_parameters
+from ..spec import SAMPLER_KEYS
 from ..stages import Options
 from ..stages.president import PresidentInputs
 from .factors import (
@@ -139,7 +140,7 @@ class Study:
         changes = dict(spec_changes or {})
         # Sampler settings ([base] or the command line) apply to every poll model of the
         # forecast; the other model settings are the presidential model's factors.
-        sampler = {k: v for k, v in changes.items() if k in _SAMPLER_KEYS}
+        sampler = {k: v for k, v in changes.items() if k in SAMPLER_KEYS}
         # Seat projections and governor races cost a fit per process and as-of date; a caller
         # that only wants the presidential race (the timeline) turns them off.
         self.seats = bool(seats)
@@ -427,7 +428,6 @@ class _NoBar:
         pass
 
 
-_SAMPLER_KEYS = ("sampler", "chains", "draws", "tune", "target_accept")
 _GUARD_HINT = ("a study was started while a worker process was importing your script: put the "
                "code that runs it under `if __name__ == \"__main__\":` (worker processes start "
                "by importing the main script; see docs/studies.md)")
