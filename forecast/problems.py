@@ -159,12 +159,19 @@ def parse_toml(text: str, shown: str) -> dict:
     plain ValueError on a decimal integer of more than 4300 digits (Python's int-string limit):
     both escaped as tracebacks.
     """
+    # Whether tomllib (recursive) or a later repr() of the value runs out of stack depends on
+    # how deep the caller already is: refuse deep nesting before parsing, the same every time.
+    if _max_nesting(text) > _MAX_NESTING:
+        raise InputError([Problem(shown, 0, "", "not valid TOML: arrays or inline tables "
+                                  "nested too deeply")])
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         match = re.search(r"line (\d+)", str(exc))
         line = int(match.group(1)) if match else 0
-        raise InputError([Problem(shown, line, "", f"not valid TOML: {exc}")]) from None
+        # The line is in the message's place already: tomllib's " (at line L, column C)" goes.
+        reason = str(exc).split(" (at ")[0]
+        raise InputError([Problem(shown, line, "", f"not valid TOML: {reason}")]) from None
     except RecursionError:
         raise InputError([Problem(shown, 0, "", "not valid TOML: arrays or inline tables nested "
                                   "too deeply")]) from None
@@ -173,3 +180,33 @@ def parse_toml(text: str, shown: str) -> dict:
         line = text.count("\n", 0, match.start()) + 1 if match else 0
         raise InputError([Problem(shown, line, "", "not valid TOML: an integer has more than "
                                   "4300 digits")]) from None
+
+
+_MAX_NESTING = 50
+
+
+def _max_nesting(text: str) -> int:
+    """Deepest nesting of ``[`` and ``{`` outside strings and comments."""
+    depth = deepest = 0
+    quote = ""
+    i = 0
+    while i < len(text):
+        c = text[i]
+        if quote:
+            if c == "\\" and quote == '"':
+                i += 1
+            elif c == quote or c == "\n":
+                quote = ""
+        elif c in "\"'":
+            quote = c
+        elif c == "#":
+            end = text.find("\n", i)
+            i = len(text) if end < 0 else end
+            continue
+        elif c in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif c in "]}":
+            depth = max(0, depth - 1)
+        i += 1
+    return deepest

@@ -16,7 +16,6 @@ from __future__ import annotations
 import difflib
 import math
 import re
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
@@ -27,7 +26,7 @@ from forecast.election import plain_column, show_value
 from forecast.problems import InputError, Problem, decode_utf8
 from forecast.seats.chamber import CAP_COUNTS, ChamberRules, majorities
 from forecast.seats.senate import SenateRules
-from forecast.settings import key_line
+from forecast.settings import key_line, read_toml
 
 if TYPE_CHECKING:
     from forecast.election import Election
@@ -263,63 +262,6 @@ LAYOUTS: dict[str, dict[str, dict[str, _Key]]] = {
 }
 
 
-def _parse(path: Path, shown: str) -> tuple[dict, str]:
-    if not path.is_file():
-        raise InputError([Problem(shown, 0, "", "rules file not found")])
-    text = decode_utf8(path.read_bytes(), shown).replace("\r\n", "\n").replace("\r", "\n")
-    # Whether tomllib (recursive) or a later repr() of the value runs out of stack depends on
-    # how deep the caller already is: refuse deep nesting before parsing, the same every time.
-    if _max_nesting(text) > _MAX_NESTING:
-        raise InputError([Problem(shown, 0, "", "not valid TOML: arrays or inline tables "
-                                  "nested too deeply")])
-    try:
-        return tomllib.loads(text), text
-    except tomllib.TOMLDecodeError as exc:
-        match = re.search(r"line (\d+)", str(exc))
-        line = int(match.group(1)) if match else 0
-        reason = str(exc).split(" (at ")[0]
-        raise InputError([Problem(shown, line, "", f"not valid TOML: {reason}")]) from None
-    except RecursionError:
-        raise InputError([Problem(shown, 0, "", "not valid TOML: arrays or inline tables "
-                                  "nested too deeply")]) from None
-    except ValueError:
-        # tomllib refuses decimal integers of more than 4300 digits with a plain ValueError.
-        match = re.search(r"\d[\d_]{4300,}", text)
-        line = text.count("\n", 0, match.start()) + 1 if match else 0
-        raise InputError([Problem(shown, line, "", "not valid TOML: an integer has more than "
-                                  "4300 digits")]) from None
-
-
-_MAX_NESTING = 50
-
-
-def _max_nesting(text: str) -> int:
-    """Deepest nesting of ``[`` and ``{`` outside strings and comments."""
-    depth = deepest = 0
-    quote = ""
-    i = 0
-    while i < len(text):
-        c = text[i]
-        if quote:
-            if c == "\\" and quote == '"':
-                i += 1
-            elif c == quote or c == "\n":
-                quote = ""
-        elif c in "\"'":
-            quote = c
-        elif c == "#":
-            end = text.find("\n", i)
-            i = len(text) if end < 0 else end
-            continue
-        elif c in "[{":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif c in "]}":
-            depth = max(0, depth - 1)
-        i += 1
-    return deepest
-
-
 def _section_line(text: str, section: str) -> int:
     for i, line in enumerate(text.split("\n")):
         header = _HEADER.match(line.strip())
@@ -372,7 +314,7 @@ def load_rules(source: str | Path, *, library: str | Path | None = None,
     else:
         path = find_rules(text_source, library)
     shown = str(path)
-    data, text = _parse(path, shown)
+    data, text = read_toml(path, missing="rules file not found")
     problems: list[Problem] = []
 
     def add(line: int, key: str, message: str) -> None:
