@@ -268,3 +268,32 @@ def test_study_page_governors():
     page = study_page(ds, cand=STYLE).decode()
     assert "Governorships Morena-led (median)" in page and "<td>1 (1–2)</td>" in page
     assert "<td>Morena-led 90%</td>" in page and "<td>PAN-led 70%</td>" in page
+
+
+def test_study_page_colours_coalitions_like_the_report(mx2018_copy):
+    """Coalitions without a colour of their own get the report's defaults (kept off the
+    parties' colours) on the study page too."""
+    from types import SimpleNamespace
+
+    import xarray as xr
+
+    from forecast.engine import load_inputs
+    from forecast.report.study_page import study_styles
+    from forecast.report.style import congress_style
+
+    for name in ("election.toml", "congress/congress.toml"):
+        path = mx2018_copy / name
+        text = path.read_text(encoding="utf-8")
+        for color in ("#8c1c13", "#1f4e9c", "#2e8b57"):
+            text = text.replace(f'color = "{color}"\n', "")
+        path.write_text(text, encoding="utf-8")
+    inputs = load_inputs(mx2018_copy)
+    report = congress_style(SimpleNamespace(inputs=inputs, election=inputs.election))
+    ds = xr.Dataset(coords={"candidate": ["amlo"], "coalition": ["jhh", "paf", "tpm"]},
+                    attrs={"election_dir": str(mx2018_copy)})
+    _, page = study_styles(ds)
+    assert [page.color(k) for k in ("jhh", "paf", "tpm")] == [
+        report.color(k) for k in ("jhh", "paf", "tpm")]
+    assert report.color("tpm") != "#2e8b57"
+    assert not {report.color(k) for k in ("jhh", "paf", "tpm")} & {
+        report.color(p) for p in inputs.stage("congress").definition.parties}

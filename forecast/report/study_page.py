@@ -22,7 +22,7 @@ from ..colors import assign_colors
 from .headline import CHAMBER_LABELS, chance
 from .page import _CSP, _CSS
 from .study_chart import _factor_dims, scenario_labels
-from .style import Style
+from .style import Style, congress_colors
 from .vega import EMBED_SCRIPT, Chart, chart_html, to_spec, vega_bundle
 
 
@@ -65,8 +65,10 @@ def study_styles(ds: xr.Dataset) -> tuple[Style, Style | None]:
                     from ..congress.definition import load_congress
 
                     definition = load_congress(congress.parent)
+                    # The report's colours (parties' colours kept off the coalitions' defaults).
+                    colors = congress_colors(definition, election.coalitions)[1]
+                    given = {k: colors.get(k) or given.get(k) for k in coalitions}
                     for k, r in definition.coalitions.items():
-                        given[k] = r.color or given.get(k)
                         cnames[k] = r.name
                 coal_style = Style(tuple(coalitions), cnames, cnames,
                                    assign_colors(coalitions, given))

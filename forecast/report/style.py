@@ -63,6 +63,19 @@ def candidate_style(election) -> Style:
                  {c.key: c.name for c in cands}, assign_colors(keys, given))
 
 
+def congress_colors(definition, president_coalitions: dict) -> tuple[dict[str, str],
+                                                                    dict[str, str]]:
+    """Colours of a Congress definition's parties and coalitions (the rule of
+    :func:`congress_style`, shared with the study page): (party colours, coalition colours)."""
+    parties = [*definition.parties, definition.independent]
+    party_colors = assign_colors(parties, getattr(definition, "party_colors", {}) or {})
+    given = {k: (getattr(r, "color", None)
+                 or getattr(president_coalitions.get(k), "color", None))
+             for k, r in definition.coalitions.items()}
+    return party_colors, assign_colors(list(definition.coalitions), given,
+                                       taken=party_colors.values())
+
+
 def congress_style(forecast) -> Style:
     """Parties and coalitions of the Congress stage.
 
@@ -78,15 +91,11 @@ def congress_style(forecast) -> Style:
     option_names = {c.key: c.name for c in getattr(party_election, "candidates", [])}
     parties = [*definition.parties, definition.independent]
     party_names = getattr(definition, "party_names", {}) or {}
-    party_colors = assign_colors(parties, getattr(definition, "party_colors", {}) or {})
+    party_colors, coalition_colors = congress_colors(
+        definition, getattr(president, "coalitions", {}) or {})
     labels = {p: party_names.get(p) or option_names.get(p) or p for p in parties}
     names = dict(labels)
     coalitions = list(definition.coalitions)
-    president_coalitions = getattr(president, "coalitions", {}) or {}
-    given = {k: (getattr(r, "color", None)
-                 or getattr(president_coalitions.get(k), "color", None))
-             for k, r in definition.coalitions.items()}
-    coalition_colors = assign_colors(coalitions, given, taken=party_colors.values())
     for k, r in definition.coalitions.items():
         labels[k] = names[k] = r.name
     return Style(tuple([*parties, *coalitions]), labels, names,
