@@ -34,6 +34,9 @@ MANIFEST = "manifest.json"
 MANIFEST_SCHEMA = "forecast.manifest/1"
 #: Files a forecast folder keeps from one run to the next (written by ``forecast timeline``).
 KEPT = ("timeline.csv", "timeline.nc")
+
+
+#: Columns of timeline.csv (forecast.timeline writes the same table).
 TIMELINE_COLUMNS = ["as_of", "candidate", "p_win", "share_valid_q05", "share_valid_q50",
                     "share_valid_q95", "converged", "polls_used"]
 

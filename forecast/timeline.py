@@ -27,6 +27,7 @@ import pandas as pd
 
 from .election import Election
 from .model import known_dates
+from .output import TIMELINE_COLUMNS as COLUMNS
 from .polls import PollTable
 from .sampling import threads_for_workers
 from .seeds import DEFAULT_SEED
@@ -34,8 +35,6 @@ from .seeds import DEFAULT_SEED
 log = logging.getLogger(__name__)
 
 #: Columns of ``timeline.csv``.
-COLUMNS = ["as_of", "candidate", "p_win", "share_valid_q05", "share_valid_q50",
-           "share_valid_q95", "converged", "polls_used"]
 
 
 def weekly_dates(polls: PollTable, election: Election, *, every_days: int = 7,

@@ -18,7 +18,7 @@ import xarray as xr
 
 from ..election import Election
 from ..polls import PollTable
-from ..spec import ModelSpec, setting_problem
+from ..spec import ModelSpec, _is_number, setting_problem
 from ..stages.president import PresidentInputs as Inputs
 
 
@@ -134,10 +134,6 @@ def _as_date(value: object) -> dt.date | None:
         except ValueError:
             return None
     return None
-
-
-def _is_number(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and np.isfinite(value)
 
 
 # ---- ModelSpec settings ------------------------------------------------------------------

@@ -17,13 +17,8 @@ import numpy as np
 import xarray as xr
 
 from ..governors.simulate import states_of
-from .factors import LevelError, Setup, register_factor, register_summary
-
-
-def _nonnegative(value: object, inputs: object) -> float:
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
-        return float(value)
-    raise LevelError(f"{value!r}: expected a number >= 0")
+from .factors import Setup, register_factor, register_summary
+from .seats import _nonnegative
 
 
 @register_factor("state_error_scale", parse=_nonnegative, refit=False,
